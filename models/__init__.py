@@ -1,0 +1,1 @@
+"""Models Lytter builds and serves (the sentiment model lives in ``models.sentiment``)."""

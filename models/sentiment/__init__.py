@@ -1,0 +1,373 @@
+"""Sentiment for mentions: negative / neutral / positive, with a signed score.
+
+    from models.sentiment import SentimentModel
+    model = SentimentModel.load()                      # settings.model_path, else the built model
+    [s] = model.predict(["Elsker den nye app 😍"])
+    s.label, s.score, s.probabilities, s.model_version
+
+The model is any ``transformers`` sequence-classification directory (by default the one
+``lytter model build`` writes: multilingual-e5-small fine-tuned on the project's data). Its labels are
+mapped to negative/neutral/positive from ``settings.model_labels`` (``"LABEL_0=negative,LABEL_1=neutral,
+LABEL_2=positive"``; several model labels may map to one) or, without it, from the names in its
+``id2label`` (anything starting neg/neu/pos, in any case). A model without a neutral class gives
+neutral probability 0.
+
+Importing this module is cheap: torch and transformers are imported by ``SentimentModel.load``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+log = logging.getLogger(__name__)
+
+LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "int8", "bf16")
+MANIFEST = "lytter_manifest.json"
+DEFAULT_BATCH_SIZE = 64
+
+__all__ = [
+    "LABELS",
+    "ModelNotFoundError",
+    "LabelMappingError",
+    "Sentiment",
+    "SentimentModel",
+    "label_mapping",
+    "parse_label_spec",
+    "supported_precisions",
+]
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """No model where the settings point (a FileNotFoundError, so the CLI prints it as one clear line)."""
+
+
+class LabelMappingError(ValueError):
+    """The model's labels cannot be mapped to negative/neutral/positive."""
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    label: str  # negative | neutral | positive
+    score: float  # p(positive) - p(negative), in [-1, 1]
+    probabilities: dict[str, float] = field(default_factory=dict)  # the three labels, summing to 1
+    model_version: str = ""
+
+
+# ------------------------------------------------------------------------------------------------
+# labels
+# ------------------------------------------------------------------------------------------------
+
+_INFER = (
+    ("negative", re.compile(r"^(neg|label_neg)", re.I)),
+    ("neutral", re.compile(r"^(neu|neutral|label_neu)", re.I)),
+    ("positive", re.compile(r"^(pos|label_pos)", re.I)),
+)
+
+
+def parse_label_spec(spec: str) -> dict[str, str]:
+    """``"LABEL_0=negative, LABEL_1=neutral"`` -> ``{"label_0": "negative", ...}`` (keys lower-cased)."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        if "=" not in part:
+            raise LabelMappingError(f"setting LYTTER_MODEL_LABELS: {part!r} is not 'model_label=negative|neutral|positive'")
+        key, value = (s.strip() for s in part.rsplit("=", 1))
+        if value.lower() not in LABELS:
+            raise LabelMappingError(f"setting LYTTER_MODEL_LABELS: {value!r} (for {key!r}) is not one of {', '.join(LABELS)}")
+        out[key.lower()] = value.lower()
+    return out
+
+
+def label_mapping(id2label: dict[Any, str], spec: str = "") -> dict[int, str]:
+    """Model class index -> negative/neutral/positive, from ``spec`` (settings.model_labels) or the names."""
+    names = {int(i): str(name) for i, name in id2label.items()}
+    mapping: dict[int, str] = {}
+    if spec.strip():
+        rules = parse_label_spec(spec)
+        unknown = set(rules) - {n.lower() for n in names.values()} - {str(i) for i in names}
+        if unknown:
+            raise LabelMappingError(
+                f"setting LYTTER_MODEL_LABELS names {sorted(unknown)}, which the model does not have; "
+                f"its labels are {[names[i] for i in sorted(names)]}"
+            )
+        for i, name in names.items():
+            target = rules.get(name.lower(), rules.get(str(i)))
+            if target is None:
+                raise LabelMappingError(
+                    f"setting LYTTER_MODEL_LABELS does not map the model's label {name!r}; "
+                    f"map every one of {[names[i] for i in sorted(names)]}"
+                )
+            mapping[i] = target
+    else:
+        for i, name in names.items():
+            target = next((label for label, rx in _INFER if rx.match(name.strip())), None)
+            if target is None:
+                raise LabelMappingError(
+                    f"cannot tell what the model's label {name!r} means (labels: {[names[i] for i in sorted(names)]}); "
+                    "set LYTTER_MODEL_LABELS, e.g. 'LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive'"
+                )
+            mapping[i] = target
+    present = set(mapping.values())
+    if not {"negative", "positive"} <= present:
+        raise LabelMappingError(
+            f"the model's labels {[names[i] for i in sorted(names)]} map to {sorted(present)}; "
+            "negative and positive are both needed (setting LYTTER_MODEL_LABELS)"
+        )
+    return mapping
+
+
+# ------------------------------------------------------------------------------------------------
+# precision
+# ------------------------------------------------------------------------------------------------
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def fast_bf16() -> bool:
+    """Whether this CPU multiplies bf16 matrices in hardware (AMX), where bf16 beats fp32 and int8."""
+    return "amx_bf16" in _cpu_flags()
+
+
+def supported_precisions() -> tuple[str, ...]:
+    import torch
+
+    out = ["fp32", "bf16"]
+    engines = getattr(torch.backends.quantized, "supported_engines", [])
+    if any(e in engines for e in ("x86", "fbgemm")) and hasattr(torch, "ao"):
+        out.insert(1, "int8")
+    return tuple(out)
+
+
+def _resolve_precision(requested: str, manifest: dict | None) -> str:
+    if requested not in PRECISIONS:
+        raise ValueError(f"precision {requested!r} is not one of {', '.join(PRECISIONS)}")
+    if requested != "auto":
+        return requested
+    checked = ((manifest or {}).get("inference") or {}).get("precision") or {}
+    if checked.get("bf16", {}).get("ok") and fast_bf16():
+        return "bf16"
+    if checked.get("int8", {}).get("ok") and "int8" in supported_precisions():
+        return "int8"
+    return "fp32"
+
+
+def _quantize_int8(model):
+    import torch
+
+    with warnings.catch_warnings():  # eager dynamic quantisation is deprecated in favour of torchao, still works
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+# ------------------------------------------------------------------------------------------------
+# the model
+# ------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """No progress bars or load reports from transformers while loading (the CLI prints its own lines)."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _fp32_kwarg() -> dict:
+    """Load weights as float32 (``dtype`` since transformers 4.56, ``torch_dtype`` before)."""
+    import torch
+    import transformers
+
+    major, minor = (int(re.match(r"\d+", x).group()) for x in transformers.__version__.split(".")[:2])
+    return {"dtype": torch.float32} if (major, minor) >= (4, 56) else {"torch_dtype": torch.float32}
+
+
+def _looks_like_hub_id(path: Path) -> bool:
+    s = str(path)
+    return not path.is_absolute() and not s.startswith(".") and s.count("/") == 1 and not Path(s).exists()
+
+
+def _missing(path: Path, why: str = "") -> ModelNotFoundError:
+    return ModelNotFoundError(
+        f"no sentiment model at {path}{f' ({why})' if why else ''}: run `lytter model build` or set LYTTER_MODEL_PATH "
+        "to a transformers sequence-classification model directory"
+    )
+
+
+def _version_of(path: Path, manifest: dict | None, config) -> str:
+    if manifest and manifest.get("version"):
+        return str(manifest["version"])
+    cfg = path / "config.json"
+    if cfg.is_file():
+        return f"{path.name}@{hashlib.sha256(cfg.read_bytes()).hexdigest()[:10]}"
+    return str(getattr(config, "_name_or_path", "") or path)
+
+
+class SentimentModel:
+    """A sequence-classification model behind ``predict(texts) -> [Sentiment]`` (batched, inference mode)."""
+
+    def __init__(self, model, tokenizer, mapping: dict[int, str], *, version: str, path: Path,
+                 max_length: int, precision: str, batch_size: int = DEFAULT_BATCH_SIZE, manifest: dict | None = None,
+                 fast_pooling: bool = True) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.mapping = mapping
+        self.version = version
+        self.path = path
+        self.max_length = max_length
+        self.precision = precision
+        self.batch_size = batch_size
+        self.manifest = manifest or {}
+        self.fast_pooling = bool(getattr(model.config, "lytter_pooling", None)) and hasattr(model, "bert") and fast_pooling
+        import torch
+
+        index = {label: i for i, label in enumerate(LABELS)}
+        n = model.config.num_labels
+        # [num_labels, 3] 0/1 matrix summing model classes into negative/neutral/positive
+        self._collect = torch.zeros(n, len(LABELS))
+        for i, label in mapping.items():
+            self._collect[i, index[label]] = 1.0
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        settings=None,
+        *,
+        precision: str | None = None,
+        threads: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        fast_pooling: bool = True,
+    ) -> "SentimentModel":
+        """Load from ``path``, else ``settings.model_path``, else the built model in ``settings.cache_dir``.
+
+        ``precision``: ``auto`` (default) uses bf16 on CPUs with AMX and int8 elsewhere, each only when
+        the build measured that it keeps the dev predictions (the model's manifest); ``fp32``, ``int8``,
+        ``bf16`` force one. Threads: ``threads``, else ``settings.model_threads`` (0 = all cores).
+        """
+        if settings is None:
+            from streams.settings import get_settings
+
+            settings = get_settings()
+        target = Path(path) if path is not None else settings.resolved_model_path()
+        local = target.is_dir()
+        if not local and not _looks_like_hub_id(target):
+            raise _missing(target)
+        if local and not (target / "config.json").is_file():
+            raise _missing(target, "no config.json")
+
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        n_threads = threads if threads is not None else settings.model_threads
+        torch.set_num_threads(n_threads if n_threads and n_threads > 0 else (os.cpu_count() or 1))
+        try:
+            with quiet_transformers():
+                tokenizer = AutoTokenizer.from_pretrained(str(target))
+                model = AutoModelForSequenceClassification.from_pretrained(str(target), **_fp32_kwarg())
+        except OSError as exc:
+            raise _missing(target, str(exc).splitlines()[0]) from exc
+        model.eval()
+        manifest = None
+        if local and (target / MANIFEST).is_file():
+            manifest = json.loads((target / MANIFEST).read_text())
+        mapping = label_mapping(model.config.id2label, getattr(settings, "model_labels", "") or "")
+        chosen = _resolve_precision(precision or getattr(settings, "model_precision", None) or "auto", manifest)
+        if chosen == "int8":
+            model = _quantize_int8(model)
+        limit = getattr(tokenizer, "model_max_length", None) or 512
+        if limit > 100_000:  # tokenizers without a limit report a huge sentinel
+            limit = getattr(model.config, "max_position_embeddings", 512)
+        max_length = min(int(settings.model_max_length), int(limit))
+        return cls(
+            model, tokenizer, mapping, version=_version_of(target, manifest, model.config), path=target,
+            max_length=max_length, precision=chosen, batch_size=batch_size, manifest=manifest, fast_pooling=fast_pooling,
+        )
+
+    @property
+    def model_version(self) -> str:
+        return self.version
+
+    def probabilities(self, texts: Sequence[str]):
+        """[len(texts), 3] tensor of p(negative), p(neutral), p(positive)."""
+        import torch
+
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        if not texts:
+            return torch.empty(0, len(LABELS))
+        # tokenise all at once (Rust, batched), then length-bucketed batches: texts of similar token
+        # length together, so almost no padding is computed
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
+        logits = None
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                width = max(len(ids[i]) for i in idx)
+                input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(idx), width), dtype=torch.long)
+                for row, i in enumerate(idx):
+                    input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
+                    mask[row, : len(ids[i])] = 1
+                with autocast:
+                    batch_logits = self._forward(input_ids, mask)
+                if logits is None:
+                    logits = torch.empty(len(texts), batch_logits.shape[-1])
+                logits[torch.tensor(idx)] = batch_logits.float()
+        return torch.softmax(logits, dim=-1) @ self._collect
+
+    def _forward(self, input_ids, attention_mask):
+        if not self.fast_pooling:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+        # A Lytter-built model ends with a fixed mean-pooling encoder layer (models/sentiment/modeling.py);
+        # computing that mean directly instead of through a full attention + zero feed-forward layer
+        # gives the same logits for ~1/(depth+1) less work.
+        from models.sentiment.modeling import pooled_features, run_layers
+
+        bert = self.model.bert
+        hidden = bert.embeddings(input_ids=input_ids)
+        hidden = run_layers(bert.encoder.layer[:-1], hidden, attention_mask)
+        features = pooled_features(hidden, attention_mask, self.model.config.layer_norm_eps)
+        return self.model.classifier(bert.pooler.activation(bert.pooler.dense(features)))
+
+    def predict(self, texts: Sequence[str]) -> list[Sentiment]:
+        probs = self.probabilities(texts).tolist()
+        out = []
+        for row in probs:
+            total = sum(row) or 1.0
+            p = {label: row[i] / total for i, label in enumerate(LABELS)}
+            label = max(LABELS, key=lambda lab: (p[lab], lab == "neutral"))
+            score = max(-1.0, min(1.0, p["positive"] - p["negative"]))
+            out.append(Sentiment(label=label, score=score, probabilities=p, model_version=self.version))
+        return out
+
+    def __repr__(self) -> str:
+        return f"SentimentModel({str(self.path)!r}, version={self.version!r}, precision={self.precision!r})"

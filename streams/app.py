@@ -1,0 +1,270 @@
+"""The Faust application: the `lytter worker` process.
+
+The agent takes batches of raw records from ``mentions.raw`` without acknowledging them
+(``noack_take``), runs them through ``MentionPipeline`` (validation, language, sentiment off the event
+loop, bulk indexing, dead letters) and acknowledges them only when that returned: Faust then commits
+offsets up to the highest contiguous acknowledged record. A worker killed mid-batch re-reads the batch
+on restart (at-least-once); document ids make the re-indexing idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Sequence
+
+import faust
+
+from models.influence import author_key
+from streams.processing.pipeline import BatchOutcome, MentionPipeline, RawRecord
+from streams.alerting.rules import MentionInfo
+from streams.schema import DeadLetter, EnrichedMention
+from streams.settings import Settings
+from streams.state.brands import BrandAlerting
+from streams.watch import BrandMatcher, WatchFile
+
+log = logging.getLogger("lytter.worker")
+
+
+class KafkaDeadLetters:
+    """Sends dead letters through Faust's producer and waits until Kafka acknowledged them."""
+
+    def __init__(self, topic: faust.TopicT) -> None:
+        self.topic = topic
+
+    async def send(self, letters: Sequence[tuple[bytes | None, DeadLetter]]) -> None:
+        futures = [await self.topic.send(key=key, value=letter.to_json_bytes()) for key, letter in letters]
+        await asyncio.gather(*futures)
+
+
+class KafkaEnriched:
+    """Publishes enriched mentions for the stateful stage, keyed by author so that each author's state
+    lives in one partition (anonymous mentions: by mention id)."""
+
+    def __init__(self, topic: faust.TopicT) -> None:
+        self.topic = topic
+
+    async def send(self, enriched: Sequence[EnrichedMention]) -> None:
+        futures = [
+            await self.topic.send(
+                key=(author_key(e.mention) or e.mention.id).encode("utf-8"),
+                value=e.model_dump_json(exclude={"mention": {"raw"}}).encode("utf-8"),
+            )
+            for e in enriched
+        ]
+        await asyncio.gather(*futures)
+
+
+def faust_broker(settings: Settings) -> list[str]:
+    return [f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",") if host.strip()]
+
+
+def sentiment_model_problem(settings: Settings) -> str | None:
+    """Why the worker could not load its sentiment model, or None when it can."""
+    if not settings.sentiment_enabled:
+        return None
+    path = settings.resolved_model_path()
+    if not (path / "config.json").is_file():
+        return (
+            f"no sentiment model at {path} (setting LYTTER_MODEL_PATH). Build it with `lytter model build`, "
+            "point LYTTER_MODEL_PATH at a transformers sequence-classification model directory, "
+            "or run without sentiment: LYTTER_SENTIMENT_ENABLED=false."
+        )
+    return None
+
+
+def load_sentiment(settings: Settings):
+    """The sentiment model, or None when disabled. Raises with a clear message when it is missing."""
+    if not settings.sentiment_enabled:
+        return None
+    from models.sentiment import SentimentModel
+
+    return SentimentModel.load(settings=settings)
+
+
+def create_app(settings: Settings) -> faust.App:
+    app = faust.App(
+        settings.app_id,
+        broker=faust_broker(settings),
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        datadir=str(settings.worker_data_dir),
+        web_enabled=True,
+        web_host="127.0.0.1",
+        web_port=settings.worker_web_port,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_disable_leader=True,
+        producer_acks=-1,
+        broker_commit_every=settings.worker_batch_size,
+        broker_commit_interval=1.0,
+    )
+    raw_topic = app.topic(settings.topic_raw, key_serializer="raw", value_serializer="raw")
+    deadletter_topic = app.topic(settings.topic_deadletter, key_serializer="raw", value_serializer="raw")
+    enriched_topic = app.topic(settings.topic_enriched, key_serializer="raw", value_serializer="raw")
+    by_brand_topic = app.topic(settings.topic_by_brand, key_serializer="raw", value_serializer="raw")
+    alerts_topic = app.topic(settings.topic_alerts, key_serializer="raw", value_serializer="raw")
+    watch_file = WatchFile(settings.watch_file)
+    # Changelog-backed state. Keys are bytes (raw) like the keys of the topics that feed them, and
+    # use_partitioner places each key in the partition its topic record came from, so state is
+    # co-partitioned with the stream even when batches are processed outside Faust's event context.
+    table_options = dict(key_type=bytes, use_partitioner=True, partitions=settings.topic_partitions)
+    authors = app.Table("authors", default=None, **table_options)
+    brand_windows = app.Table("brand-windows", default=None, **table_options)
+    incidents = app.Table("incidents", default=None, **table_options)
+    state: dict = {"pipeline": None, "totals": BatchOutcome(), "last_log": 0.0, "influence": None}
+    app.lytter_state = state  # type: ignore[attr-defined]
+
+    async def pipeline() -> MentionPipeline:
+        if state["pipeline"] is None:
+            from streams.sinks.elasticsearch import MentionIndexer, setup_indices
+
+            loop = asyncio.get_running_loop()
+            # Loading the model and preparing the index are slow and blocking: off the event loop.
+            sentiment = await loop.run_in_executor(None, load_sentiment, settings)
+            await loop.run_in_executor(None, setup_indices, settings)
+            state["pipeline"] = MentionPipeline(
+                index=MentionIndexer(settings),
+                deadletters=KafkaDeadLetters(deadletter_topic),
+                sentiment=sentiment,
+                enrichers=[BrandMatcher(watch_file)],
+                enriched_sink=KafkaEnriched(enriched_topic) if settings.worker_publish_enriched else None,
+            )
+            await loop.run_in_executor(state["pipeline"].executor, state["pipeline"].language.identify, ["warm up"])
+            log.info("worker ready: sentiment=%s", "on" if sentiment is not None else "off")
+        return state["pipeline"]
+
+    @app.agent(raw_topic, name="lytter.enrich")
+    async def enrich(stream):
+        async for events in stream.noack_take(settings.worker_batch_size, within=settings.worker_batch_seconds):
+            records = [
+                RawRecord(
+                    key=event.message.key,
+                    value=event.message.value,
+                    topic=event.message.topic,
+                    partition=event.message.partition,
+                    offset=event.message.offset,
+                    timestamp=event.message.timestamp,
+                )
+                for event in events
+            ]
+            outcome = await (await pipeline()).process(records)
+            for event in events:
+                await stream.ack(event)
+            _account(state, outcome)
+
+    @app.agent(enriched_topic, name="lytter.influence")
+    async def influence(stream):
+        """Per-author influence (author table), reach and impact; fan out per brand for the alert rules."""
+        from streams.sinks.elasticsearch import MentionIndexer
+        from streams.state.influence import InfluenceStage
+
+        indexer = MentionIndexer(settings)
+        async for events in stream.noack_take(settings.worker_batch_size, within=settings.worker_batch_seconds):
+            if state["influence"] is None:
+                state["influence"] = InfluenceStage(_BytesKeys(authors))
+            batch = [EnrichedMention.model_validate_json(event.message.value) for event in events]
+            state["influence"].score_batch(batch, now=time.time())
+            await indexer.update_fields(
+                [{"id": e.mention.id, "influence": e.influence, "reach": e.reach, "impact": e.impact} for e in batch]
+            )
+            futures = []
+            for e in batch:
+                info = MentionInfo.from_enriched(e)
+                payload = json.dumps(info.to_dict(), ensure_ascii=False).encode("utf-8")
+                for brand in e.brands:
+                    futures.append(await by_brand_topic.send(key=brand.encode("utf-8"), value=payload))
+            await asyncio.gather(*futures)
+            for event in events:
+                await stream.ack(event)
+
+    @app.agent(by_brand_topic, name="lytter.alerts")
+    async def brand_alerts(stream):
+        """Windows, baselines and incidents per brand; alert actions go to the alerts topic."""
+        alerting = BrandAlerting(_BytesKeys(brand_windows), _BytesKeys(incidents), lambda: watch_file.current().alerts)
+        async for event in stream.events():
+            brand = event.message.key.decode("utf-8")
+            info = MentionInfo.from_dict(json.loads(event.message.value))
+            actions = alerting.on_mention(brand, info)
+            if actions:
+                # The incident state must be durable before anyone hears of the alert: a crash after
+                # delivery then finds the incident open on restart and does not alert twice.
+                await app.producer.flush()
+                for action in actions:
+                    document = action.alert.to_document()
+                    document["action"] = action.kind
+                    await alerts_topic.send(key=document["alert_id"].encode(), value=json.dumps(document).encode("utf-8"))
+                    log.warning("alert %s: %s", action.kind, document["title"])
+
+    @app.agent(alerts_topic, name="lytter.deliver")
+    async def deliver(stream):
+        """Index alerts and deliver them on the configured channels (webhook, e-mail); at-least-once,
+        idempotent in Elasticsearch (``_id`` = alert id)."""
+        from streams.alerting.delivery import channels_from_env, deliver_all
+        from streams.sinks.elasticsearch import AlertIndexer
+
+        channels = channels_from_env(settings.to_env())
+        indexer = AlertIndexer(settings)
+        async for event in stream.events():
+            alert = json.loads(event.message.value)
+            await indexer.index(alert)
+            for result in await deliver_all(channels, alert, timeout=60):
+                if not result.ok:
+                    log.error("alert %s not delivered on %s: %s", alert.get("alert_id"), result.channel, result.error)
+            state["alerts_delivered"] = state.get("alerts_delivered", 0) + 1
+
+    return app
+
+
+class _BytesKeys:
+    """A str-keyed view of a Faust table whose keys are raw bytes (see table_options)."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+
+    def get(self, key: str, default=None):
+        value = self.table.get(key.encode("utf-8"))
+        return default if value is None else value
+
+    def __setitem__(self, key: str, value) -> None:
+        self.table[key.encode("utf-8")] = value
+
+    def items(self):
+        for key, value in self.table.items():
+            if value is not None:
+                yield (key.decode("utf-8") if isinstance(key, bytes) else key), value
+
+
+def _account(state: dict, outcome: BatchOutcome) -> None:
+    totals: BatchOutcome = state["totals"]
+    totals.received += outcome.received
+    totals.indexed += outcome.indexed
+    totals.dead_lettered += outcome.dead_lettered
+    for reason in outcome.reasons[:3]:
+        log.warning("dead-lettered: %s", reason)
+    now = time.monotonic()
+    if now - state["last_log"] > 5.0:
+        state["last_log"] = now
+        log.info(
+            "processed %d mentions: %d indexed, %d dead-lettered (last batch %d, enrich %.2fs, index %.2fs)",
+            totals.received,
+            totals.indexed,
+            totals.dead_lettered,
+            outcome.received,
+            outcome.enrich_seconds,
+            outcome.index_seconds,
+        )
+
+
+def run_worker(settings: Settings) -> None:
+    """Run the worker in the foreground until SIGINT/SIGTERM."""
+    from streams.kafka_admin import ensure_topics
+
+    ensure_topics(settings)
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    worker.execute_from_commandline()

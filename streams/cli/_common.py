@@ -1,0 +1,57 @@
+"""Helpers shared by the CLI modules: settings, console, and turning known errors into clear exits."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import typer
+from rich.console import Console
+
+from streams.settings import Settings, get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def clear_errors() -> Iterator[None]:
+    """Known failures print one clear line (cause and fix) instead of a traceback."""
+    from streams.kafka_admin import KafkaAdminError
+    from streams.sources.producer import PublishError
+
+    known: tuple[type[BaseException], ...] = (KafkaAdminError, PublishError, FileNotFoundError)
+    try:
+        from streams.services import ServiceError
+
+        known += (ServiceError,)
+    except ImportError:
+        pass
+    try:
+        from streams.query import QuerySyntaxError
+
+        known += (QuerySyntaxError,)
+    except ImportError:
+        pass
+    try:
+        yield
+    except known as exc:
+        fail(str(exc))
+    except Exception as exc:  # elasticsearch connection problems deserve a hint, not a traceback
+        from elastic_transport import ConnectionError as ESConnectionError
+
+        if isinstance(exc, ESConnectionError):
+            fail(
+                f"Elasticsearch does not answer at {get_settings().es_url} (setting LYTTER_ES_URL): {exc}. "
+                "Start the local services with `lytter services up`."
+            )
+        raise

@@ -1,0 +1,130 @@
+"""Top-level commands: worker, search, demo, settings."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import typer
+from rich.table import Table
+
+from streams.cli import app
+from streams.cli._common import clear_errors, console, fail, settings
+
+
+@app.command()
+def worker() -> None:
+    """Run the stream worker (Faust) in the foreground: enrich mentions.raw and index them. Ctrl-C stops it."""
+    from streams.app import run_worker, sentiment_model_problem
+
+    with clear_errors():
+        s = settings()
+        problem = sentiment_model_problem(s)
+        if problem:
+            fail(problem)
+        run_worker(s)
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--{name} {value!r} is not an ISO date/time, e.g. 2026-11-23 or 2026-11-23T08:00:00+01:00")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def print_mentions(hits: list[dict], title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False, expand=True)
+    table.add_column("published", no_wrap=True)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("sentiment", no_wrap=True)
+    table.add_column("brands")
+    table.add_column("source / kind", no_wrap=True)
+    table.add_column("text", ratio=3)
+    colours = {"negative": "red", "neutral": "white", "positive": "green"}
+    for hit in hits:
+        sentiment = hit.get("sentiment") or {}
+        label = sentiment.get("label", "-")
+        text = " ".join((hit.get("text") or "").split())
+        table.add_row(
+            (hit.get("published_at") or "")[:16].replace("T", " "),
+            hit.get("lang", "-"),
+            f"[{colours.get(label, 'white')}]{label}[/] {sentiment.get('score', 0):+.2f}" if sentiment else "-",
+            ", ".join(hit.get("brands") or []) or "-",
+            f"{hit.get('source')}/{hit.get('kind')}",
+            text[:160] + ("…" if len(text) > 160 else ""),
+        )
+    # Mention text is data: print it literally, never as console markup.
+    console.print(table, markup=True, highlight=False)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(None, help='Boolean query, e.g. \'(lego OR "lego group") AND NOT job* lang:da\'.'),
+    lang: list[str] = typer.Option([], "--lang", "-l", help="Language filter (da, nb, nn, sv, en, other); repeatable."),
+    source: list[str] = typer.Option([], "--source", "-s", help="Source filter; repeatable."),
+    brand: list[str] = typer.Option([], "--brand", "-b", help="Brand filter; repeatable."),
+    sentiment: list[str] = typer.Option([], "--sentiment", help="negative, neutral or positive; repeatable."),
+    since: str = typer.Option(None, help="Published at or after (ISO date/time)."),
+    until: str = typer.Option(None, help="Published before (ISO date/time)."),
+    sort: str = typer.Option("time", help="time, impact or relevance."),
+    size: int = typer.Option(20, help="Number of mentions to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON lines instead of a table."),
+) -> None:
+    """Search indexed mentions: free text or Boolean query plus filters; prints a table or --json."""
+    from streams.search import SearchRequest, run_search
+
+    request = SearchRequest(
+        query=query,
+        langs=lang,
+        sources=source,
+        brands=brand,
+        sentiments=sentiment,
+        since=_parse_time(since, "since"),
+        until=_parse_time(until, "until"),
+        sort=sort,
+        size=size,
+    )
+    with clear_errors():
+        try:
+            result = run_search(settings(), request)
+        except ValueError as exc:
+            fail(str(exc))
+    if as_json:
+        for hit in result.hits:
+            typer.echo(json.dumps(hit, ensure_ascii=False))
+        return
+    print_mentions(result.hits, title=f"{result.total} mentions")
+    for name, buckets in result.aggregations.items():
+        if buckets:
+            console.print(f"[bold]{name.replace('by_', 'by ')}[/]: " + ", ".join(f"{k} {v}" for k, v in buckets.items()), highlight=False)
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print every setting with its value, type and environment variable (secrets masked)."""
+    s = settings()
+    table = Table("environment variable", "value", "description")
+    for name, field in type(s).model_fields.items():
+        value = getattr(s, name)
+        shown = "******" if "password" in name or "token" in name or "secret" in name else str(value)
+        if value is None:
+            shown = "-"
+        table.add_row(f"LYTTER_{name.upper()}", shown, field.description or "")
+    console.print(table, highlight=False)
+
+
+@app.command()
+def demo(
+    corpus: list[str] = typer.Option([], help="Blog dump files to ingest (default: the demo corpus in deploy/demo/corpus)."),
+    timeout: float = typer.Option(300, help="Seconds to wait for the worker to index everything."),
+    keep_services: bool = typer.Option(True, help="Leave Kafka and Elasticsearch running afterwards (stop them with `lytter services down`)."),
+) -> None:
+    """The main job: start the local services, build the model if needed, ingest the demo corpus, run the
+    worker until every mention is indexed, and show the enriched mentions and alerts."""
+    from streams.demo import run_demo
+
+    with clear_errors():
+        run_demo(settings(), corpus=corpus, timeout=timeout, keep_services=keep_services)

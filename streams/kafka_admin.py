@@ -1,0 +1,72 @@
+"""Topic administration with kafka-python's admin client (the local Kafka ships no CLI tools)."""
+
+from __future__ import annotations
+
+import time
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, NoBrokersAvailable, TopicAlreadyExistsError
+
+from streams.settings import Settings
+
+
+class KafkaAdminError(RuntimeError):
+    pass
+
+
+def lytter_topics(settings: Settings) -> list[str]:
+    return [settings.topic_raw, settings.topic_deadletter, settings.topic_enriched, settings.topic_by_brand, settings.topic_alerts]
+
+
+def admin_client(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return KafkaAdminClient(
+                bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="lytter-admin", request_timeout_ms=20_000
+            )
+        except NoBrokersAvailable as exc:
+            if time.monotonic() > deadline:
+                raise KafkaAdminError(
+                    f"no Kafka broker answers at {settings.kafka_bootstrap} (setting LYTTER_KAFKA_BOOTSTRAP). "
+                    "Start the local services with `lytter services up`, or point the setting at your cluster."
+                ) from exc
+            time.sleep(1.0)
+
+
+def ensure_topics(settings: Settings, topics: list[str] | None = None) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created."""
+    topics = topics or lytter_topics(settings)
+    admin = admin_client(settings)
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return []
+        new = [
+            NewTopic(name=t, num_partitions=settings.topic_partitions, replication_factor=settings.topic_replication)
+            for t in missing
+        ]
+        try:
+            admin.create_topics(new, validate_only=False)
+        except TopicAlreadyExistsError:
+            pass  # another process created it meanwhile
+        except KafkaError as exc:
+            raise KafkaAdminError(f"could not create topics {missing}: {exc}") from exc
+        return missing
+    finally:
+        admin.close()
+
+
+def topic_end_offsets(settings: Settings, topic: str) -> int:
+    """Sum of the end offsets of a topic's partitions (records ever written, for append-only topics)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="lytter-offsets")
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
+        return sum(consumer.end_offsets(tps).values()) if tps else 0
+    finally:
+        consumer.close()

@@ -1,0 +1,1 @@
+"""Processing: the pure steps of enrichment (validation, language, brands, sentiment batching)."""

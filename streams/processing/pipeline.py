@@ -1,0 +1,212 @@
+"""One batch through the worker: validate, enrich off the event loop, index, dead-letter the rest.
+
+The Faust agent (``streams.app``) only moves records in and acknowledges them; everything between is
+here, behind small interfaces, so the whole path is tested without Faust and the I/O ends are tested
+against the real services.
+
+Accounting invariant, per batch: ``len(records) == indexed + dead_lettered``. The caller acknowledges
+the batch's offsets only after ``process`` returned, that is after Elasticsearch acknowledged the
+documents and Kafka acknowledged the dead letters: a crash in between replays the batch, and the
+mention id as document ``_id`` makes the replay harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol, Sequence
+
+from streams.processing.language import LanguageIdentifier
+from streams.processing.validate import Invalid, parse_mention
+from streams.schema import DeadLetter, EnrichedMention, Mention, Sentiment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    key: bytes | None
+    value: bytes | None
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    timestamp: float | None = None  # seconds since epoch, the Kafka record's timestamp
+
+
+class SentimentScorer(Protocol):
+    def predict(self, texts: list[str]) -> list[Any]: ...
+
+
+class Enricher(Protocol):
+    """A stateless step run with the batch off the event loop (e.g. brand matching)."""
+
+    def enrich(self, enriched: list[EnrichedMention]) -> None: ...
+
+
+class DocumentSink(Protocol):
+    async def index(self, documents: Sequence[dict[str, Any]]) -> Any: ...
+
+
+class DeadLetterSink(Protocol):
+    async def send(self, letters: Sequence[tuple[bytes | None, DeadLetter]]) -> None: ...
+
+
+class EnrichedSink(Protocol):
+    async def send(self, enriched: Sequence[EnrichedMention]) -> None: ...
+
+
+@dataclass
+class BatchOutcome:
+    received: int = 0
+    indexed: int = 0
+    dead_lettered: int = 0
+    enrich_seconds: float = 0.0
+    index_seconds: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    enriched: list[EnrichedMention] = field(default_factory=list)
+
+
+def _sentiment_of(result: Any) -> Sentiment:
+    if isinstance(result, Sentiment):
+        return result
+    return Sentiment(
+        label=result.label,
+        score=float(result.score),
+        probabilities={k: float(v) for k, v in result.probabilities.items()},
+        model_version=result.model_version,
+    )
+
+
+def sentiment_text(mention: Mention) -> str:
+    # A post's headline carries its stance as much as its first paragraph; comments have no own title.
+    if mention.kind == "post" and mention.title and mention.title not in mention.text[:200]:
+        return f"{mention.title}. {mention.text}"
+    return mention.text
+
+
+class MentionPipeline:
+    def __init__(
+        self,
+        *,
+        index: DocumentSink,
+        deadletters: DeadLetterSink,
+        language: LanguageIdentifier | None = None,
+        sentiment: SentimentScorer | None = None,
+        enrichers: Sequence[Enricher] = (),
+        enriched_sink: EnrichedSink | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self.index = index
+        self.deadletters = deadletters
+        self.language = language or LanguageIdentifier()
+        self.sentiment = sentiment
+        self.enrichers = list(enrichers)
+        self.enriched_sink = enriched_sink
+        # One thread: model inference is already multi-threaded inside torch; what matters is that
+        # it runs off the event loop so Kafka heartbeats and other agents keep going.
+        self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lytter-enrich")
+
+    def enrich_sync(self, mentions: Sequence[Mention], ingested: Sequence[datetime | None]) -> list[EnrichedMention]:
+        """CPU-bound enrichment of a batch; runs in the executor thread, never on the event loop."""
+        guesses = self.language.identify([m.text for m in mentions])
+        sentiments: list[Any] = [None] * len(mentions)
+        if self.sentiment is not None and mentions:
+            sentiments = self.sentiment.predict([sentiment_text(m) for m in mentions])
+        enriched = [
+            EnrichedMention(
+                mention=m,
+                lang=guess.lang,
+                lang_confidence=guess.confidence,
+                sentiment=_sentiment_of(s) if s is not None else None,
+                ingested_at=ts,
+            )
+            for m, guess, s, ts in zip(mentions, guesses, sentiments, ingested)
+        ]
+        for enricher in self.enrichers:  # stateless (brand matching): safe off the loop
+            enricher.enrich(enriched)
+        return enriched
+
+    async def _enrich(self, mentions: list[Mention], ingested: list[datetime | None]) -> tuple[list[EnrichedMention], list[tuple[int, str]]]:
+        """Enrich a batch; if the batch fails, isolate the record(s) at fault one by one."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.executor, self.enrich_sync, mentions, ingested), []
+        except Exception as exc:  # noqa: BLE001 - any failure is isolated below, record by record
+            log.warning("enrichment of a batch of %d failed (%r); retrying one by one", len(mentions), exc)
+        enriched: list[EnrichedMention] = []
+        failed: list[tuple[int, str]] = []
+        for i, (mention, ts) in enumerate(zip(mentions, ingested)):
+            try:
+                enriched.extend(await loop.run_in_executor(self.executor, self.enrich_sync, [mention], [ts]))
+            except Exception as exc:  # noqa: BLE001
+                failed.append((i, f"enrichment failed: {type(exc).__name__}: {exc}"))
+        return enriched, failed
+
+    async def process(self, records: Sequence[RawRecord]) -> BatchOutcome:
+        outcome = BatchOutcome(received=len(records))
+        letters: list[tuple[bytes | None, DeadLetter]] = []
+
+        def dead(record: RawRecord, stage: str, reason: str, errors: list | None = None, mention_id: str | None = None) -> None:
+            letters.append(
+                (
+                    record.key,
+                    DeadLetter.for_bytes(
+                        record.value or b"",
+                        stage=stage,
+                        reason=reason,
+                        errors=errors or [],
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                        key=record.key.decode("utf-8", "replace") if record.key else None,
+                        mention_id=mention_id,
+                    ),
+                )
+            )
+
+        valid: list[tuple[RawRecord, Mention]] = []
+        for record in records:
+            result = parse_mention(record.value)
+            if isinstance(result, Invalid):
+                dead(record, result.stage, result.reason, result.errors)
+            else:
+                valid.append((record, result))
+
+        started = time.perf_counter()
+        mentions = [m for _, m in valid]
+        ingested = [
+            datetime.fromtimestamp(r.timestamp, tz=timezone.utc) if r.timestamp else None for r, _ in valid
+        ]
+        enriched, failed = await self._enrich(mentions, ingested)
+        for position, reason in failed:
+            record, mention = valid[position]
+            dead(record, "enrich", reason, mention_id=mention.id)
+        outcome.enrich_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        documents = [e.to_document() for e in enriched]
+        refused: list[tuple[str, int, str]] = []
+        if documents:
+            refused = list((await self.index.index(documents)).failed)
+        records_by_id: dict[str, list[RawRecord]] = {}
+        for record, mention in valid:
+            records_by_id.setdefault(mention.id, []).append(record)
+        for doc_id, status, reason in refused:
+            record = records_by_id[doc_id].pop(0)
+            dead(record, "index", f"Elasticsearch refused the document ({status}): {reason}", mention_id=doc_id)
+        outcome.index_seconds = time.perf_counter() - started
+        refused_ids = {doc_id for doc_id, _, _ in refused}
+        outcome.enriched = [e for e in enriched if e.mention.id not in refused_ids]
+        # A batch may hold the same id twice (a replay racing a live source): one document, two records.
+        outcome.indexed = len(records) - len(letters)
+        outcome.dead_lettered = len(letters)
+        outcome.reasons = [letter.reason for _, letter in letters]
+        if letters:
+            await self.deadletters.send(letters)
+        if self.enriched_sink is not None and outcome.enriched:
+            await self.enriched_sink.send(outcome.enriched)
+        return outcome

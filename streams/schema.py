@@ -1,0 +1,147 @@
+"""Wire types: what travels on Kafka between the ingest agents, the worker and the alerting.
+
+Every record is UTF-8 JSON with a ``schema_version``. The ingest agents publish ``Mention``s keyed by
+``Mention.id`` to ``mentions.raw``; the worker validates them with the same model, so a producer and the
+worker can never disagree on what a valid mention is.
+"""
+
+from __future__ import annotations
+
+import base64
+import unicodedata
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+#: Longest text accepted. A mention longer than this is almost always a scraping error (a whole page);
+#: it is dead-lettered rather than truncated so that nobody reads a silently cut quote.
+MAX_TEXT_CHARS = 100_000
+
+MentionKind = Literal["post", "comment", "reply", "quote", "share", "pingback"]
+
+LANGUAGES = ("da", "nb", "nn", "sv", "en")
+Language = Literal["da", "nb", "nn", "sv", "en", "other"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Author(_Strict):
+    handle: str = Field(min_length=1, max_length=512, description="Stable handle or account id at the source")
+    display_name: str | None = Field(None, max_length=1024)
+    followers: int | None = Field(None, ge=0, description="Follower count when the source gives it")
+    profile_url: str | None = Field(None, max_length=4096)
+
+
+class Engagement(_Strict):
+    likes: int | None = Field(None, ge=0)
+    shares: int | None = Field(None, ge=0)
+    replies: int | None = Field(None, ge=0)
+    views: int | None = Field(None, ge=0)
+
+    def total(self) -> int:
+        return sum(v or 0 for v in (self.likes, self.shares, self.replies))
+
+
+class Mention(_Strict):
+    """A post, comment or reply that may mention a brand, as an ingest agent saw it."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str = Field(min_length=1, max_length=512, description="Stable id: the same item always gets the same id")
+    source: str = Field(min_length=1, max_length=64, description="blog, mastodon, bluesky, reddit, push, file, ...")
+    url: str | None = Field(None, max_length=8192)
+    title: str | None = Field(None, max_length=4096)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    author: Author | None = None
+    published_at: AwareDatetime
+    parent_id: str | None = Field(None, max_length=512, description="The post a comment belongs to, or the item a reply answers")
+    kind: MentionKind = "post"
+    engagement: Engagement = Field(default_factory=Engagement)
+    raw: dict[str, Any] | None = Field(None, description="The source's own payload, kept for audit and re-processing")
+
+    @field_validator("text")
+    @classmethod
+    def _text_has_content(cls, value: str) -> str:
+        # Zero-width and control characters alone are no text: such a record would be indexed as blank.
+        visible = "".join(ch for ch in value if unicodedata.category(ch)[0] not in ("C", "Z"))
+        if not visible:
+            raise ValueError("text has no visible characters")
+        return value
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode("utf-8")
+
+
+class Sentiment(BaseModel):
+    label: Literal["negative", "neutral", "positive"]
+    score: float = Field(description="p(positive) - p(negative), in [-1, 1]")
+    probabilities: dict[str, float]
+    model_version: str
+
+
+class EnrichedMention(BaseModel):
+    """What the worker indexes: the mention plus everything Lytter derived from it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    mention: Mention
+    lang: Language
+    lang_confidence: float
+    sentiment: Sentiment | None = None
+    brands: list[str] = Field(default_factory=list)
+    influence: float | None = None
+    reach: float | None = None
+    impact: float | None = None
+    ingested_at: datetime | None = None
+    indexed_at: datetime | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        """The Elasticsearch document: the mention's fields at top level, enrichment beside them."""
+        doc = self.mention.model_dump(mode="json", exclude_none=True)
+        doc.pop("schema_version", None)
+        doc["lang"] = self.lang
+        doc["lang_confidence"] = round(self.lang_confidence, 4)
+        if self.sentiment is not None:
+            doc["sentiment"] = self.sentiment.model_dump(mode="json")
+        doc["brands"] = list(self.brands)
+        for name in ("influence", "reach", "impact"):
+            value = getattr(self, name)
+            if value is not None:
+                doc[name] = value
+        if self.ingested_at is not None:
+            doc["ingested_at"] = self.ingested_at.isoformat()
+        doc["indexed_at"] = (self.indexed_at or datetime.now(timezone.utc)).isoformat()
+        return doc
+
+
+Stage = Literal["decode", "validate", "enrich", "index"]
+
+
+class DeadLetter(BaseModel):
+    """A record the worker could not process, with the reason, and the original bytes kept intact."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    stage: Stage
+    reason: str
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    mention_id: str | None = None
+    original_b64: str
+    failed_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @classmethod
+    def for_bytes(cls, original: bytes, *, stage: Stage, reason: str, **kw: Any) -> "DeadLetter":
+        return cls(stage=stage, reason=reason, original_b64=base64.b64encode(original).decode("ascii"), **kw)
+
+    def original(self) -> bytes:
+        return base64.b64decode(self.original_b64)
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")

@@ -1,0 +1,111 @@
+"""Every setting Lytter reads, declared once: type, default and the environment variable that sets it.
+
+Each field's environment variable is ``LYTTER_`` + the field name in upper case (for example
+``kafka_bootstrap`` is set by ``LYTTER_KAFKA_BOOTSTRAP``). ``lytter settings`` prints them all.
+Secrets are ``SecretStr``: they never appear in ``repr``, logs or ``lytter settings``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "lytter"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LYTTER_", env_file=None, extra="ignore")
+
+    # --- Kafka --------------------------------------------------------------------------------
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated")
+    topic_raw: str = Field("mentions.raw", description="Topic the ingest agents publish raw mentions to")
+    topic_deadletter: str = Field("mentions.deadletter", description="Records that could not be processed, with the reason")
+    topic_enriched: str = Field("mentions.enriched", description="Enriched mentions (after language, sentiment, brands)")
+    topic_by_brand: str = Field("mentions.by-brand", description="Scored mentions keyed by brand (input of the alert rules)")
+    topic_alerts: str = Field("alerts", description="Alerts raised by the rules")
+    topic_partitions: int = Field(4, description="Partitions for topics Lytter creates")
+    topic_replication: int = Field(1, description="Replication factor for topics Lytter creates")
+
+    # --- Faust worker -------------------------------------------------------------------------
+    app_id: str = Field("lytter", description="Faust application id (consumer group and table prefix)")
+    worker_batch_size: int = Field(256, description="Mentions taken from the stream per batch")
+    worker_batch_seconds: float = Field(0.5, description="Longest wait for a batch to fill, seconds")
+    worker_web_port: int = Field(6066, description="Port of the worker's web/metrics endpoint")
+    worker_publish_enriched: bool = Field(True, description="Publish enriched mentions to topic_enriched (the alerting stage reads them)")
+    worker_data_dir: Path = Field(Path(".lytter/worker"), description="Faust table state directory")
+
+    # --- Elasticsearch ------------------------------------------------------------------------
+    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL")
+    es_username: str | None = Field(None, description="Elasticsearch user (security on)")
+    es_password: SecretStr | None = Field(None, description="Elasticsearch password (security on)")
+    es_index_prefix: str = Field("lytter-mentions", description="Prefix of mention indices; the write alias is this name")
+    es_alerts_index: str = Field("lytter-alerts", description="Index of alerts")
+    es_shards: int = Field(1, description="Primary shards per mention index")
+    es_replicas: int = Field(0, description="Replicas per mention index (0 on a single local node)")
+    es_bulk_chunk: int = Field(500, description="Documents per bulk request")
+    es_request_timeout: float = Field(30.0, description="Elasticsearch request timeout, seconds")
+
+    # --- local services (`lytter services ...`) ----------------------------------------------
+    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where Kafka/Elasticsearch distributions and the model are cached")
+    services_dir: Path = Field(Path(".lytter/services"), description="Data, config and logs of the local Kafka and Elasticsearch")
+    kafka_version: str = Field("3.9.1", description="Kafka version fetched from Maven Central")
+    es_version: str = Field("8.19.21", description="Elasticsearch test distribution version fetched from Maven Central")
+    kafka_port: int = Field(9092, description="Local Kafka broker port")
+    kafka_controller_port: int = Field(9093, description="Local Kafka KRaft controller port")
+    es_port: int = Field(9200, description="Local Elasticsearch HTTP port")
+    kafka_heap: str = Field("512m", description="Local Kafka JVM heap")
+    es_heap: str = Field("1g", description="Local Elasticsearch JVM heap")
+
+    # --- sentiment model ----------------------------------------------------------------------
+    sentiment_enabled: bool = Field(True, description="Score sentiment in the worker (needs the model: `lytter model build`)")
+    model_path: Path | None = Field(None, description="transformers sequence-classification model directory; default: the built model in the cache")
+    model_labels: str = Field("", description="Label mapping 'model_label=negative,...' when the model's id2label is not negative/neutral/positive")
+    model_threads: int = Field(0, description="torch intra-op threads for inference (0 = all cores)")
+    model_max_length: int = Field(128, description="Tokens per text for sentiment")
+
+    # --- brands and alerts --------------------------------------------------------------------
+    watch_file: Path = Field(Path("deploy/watch.example.yaml"), description="Brand watch and alert configuration file")
+
+    # --- alert delivery (channels without their settings are simply not used) ----------------
+    webhook_url: SecretStr | None = Field(None, description="Slack-compatible webhook URL for alerts (a secret: it holds the token)")
+    webhook_timeout: float = Field(5.0, description="Webhook request timeout, seconds")
+    smtp_host: str | None = Field(None, description="SMTP server for alert e-mails")
+    smtp_port: int | None = Field(None, description="SMTP port (default 587 with STARTTLS, 465 with SSL, else 25)")
+    smtp_sender: str | None = Field(None, description="From address of alert e-mails")
+    smtp_recipients: str = Field("", description="Alert e-mail recipients, comma separated")
+    smtp_username: str | None = Field(None, description="SMTP user")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS")
+    smtp_ssl: bool = Field(False, description="Use implicit TLS (port 465)")
+
+    # --- logging ------------------------------------------------------------------------------
+    log_level: str = Field("INFO", description="Log level")
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as LYTTER_* environment variables, for child processes (secrets included)."""
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"LYTTER_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        return env
+
+    @property
+    def built_model_dir(self) -> Path:
+        return self.cache_dir / "models" / "lytter-sentiment-e5s"
+
+    def resolved_model_path(self) -> Path:
+        return self.model_path or self.built_model_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Sinks: where enriched mentions, dead letters and alerts go (Elasticsearch, Kafka)."""

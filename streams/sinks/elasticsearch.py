@@ -1,0 +1,352 @@
+"""The Elasticsearch sink: index template, alias, and batched indexing of enriched mentions.
+
+Index layout: time-ordered indices ``<prefix>-000001``, ``-000002``, ... behind the alias ``<prefix>``,
+which is both the write alias (``is_write_index``) and what searches and dashboards read. A template
+for ``<prefix>-*`` carries the mapping, so a rolled-over index gets it too.
+
+Language-aware analysis is chosen by what the cluster offers. A complete Elasticsearch has the
+``danish``, ``norwegian``, ``swedish`` and ``english`` analyzers (module analysis-common): then
+``title`` and ``text`` get one sub-field per language (``text.da``, ``text.no``, ``text.sv``,
+``text.en``) with stemming and stop words, next to the ``standard``-analysed main field. The minimal
+test distribution that runs locally lacks that module: then only the ``standard`` analyzer is used
+(Unicode word splitting and lower-casing; no stemming). ``lytter es setup`` probes with ``_analyze``
+and says which mode it chose.
+
+The document ``_id`` is the mention id, so replaying the same mention overwrites instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from elasticsearch import AsyncElasticsearch, Elasticsearch
+from elasticsearch import exceptions as es_exceptions
+from elasticsearch.helpers import async_bulk
+
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: sub-field name -> Elasticsearch language analyzer (Bokmål and Nynorsk share the Norwegian one).
+LANGUAGE_ANALYZERS = {"da": "danish", "no": "norwegian", "sv": "swedish", "en": "english"}
+
+TEMPLATE_VERSION = 1
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {"hosts": [settings.es_url], "request_timeout": settings.es_request_timeout}
+    if settings.es_username and settings.es_password is not None:
+        options["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
+    return options
+
+
+def sync_client(settings: Settings) -> Elasticsearch:
+    return Elasticsearch(**client_options(settings))
+
+
+def async_client(settings: Settings) -> AsyncElasticsearch:
+    return AsyncElasticsearch(**client_options(settings))
+
+
+def _text_field(language_fields: bool) -> dict[str, Any]:
+    mapping: dict[str, Any] = {"type": "text", "analyzer": "standard"}
+    if language_fields:
+        mapping["fields"] = {sub: {"type": "text", "analyzer": analyzer} for sub, analyzer in LANGUAGE_ANALYZERS.items()}
+    return mapping
+
+
+def mention_mappings(language_fields: bool) -> dict[str, Any]:
+    """The mapping of an enriched mention document (see ``EnrichedMention.to_document``)."""
+    keyword = {"type": "keyword", "ignore_above": 1024}
+    text = _text_field(language_fields)
+    title = dict(_text_field(language_fields))
+    title["fields"] = {**title.get("fields", {}), "keyword": {"type": "keyword", "ignore_above": 512}}
+    return {
+        "dynamic": "strict",
+        "_meta": {"lytter_template_version": TEMPLATE_VERSION, "language_fields": language_fields},
+        "properties": {
+            "id": keyword,
+            "source": keyword,
+            "url": {"type": "keyword", "ignore_above": 4096},
+            "title": title,
+            "text": text,
+            "kind": keyword,
+            "parent_id": keyword,
+            "published_at": {"type": "date"},
+            "author": {
+                "properties": {
+                    "handle": keyword,
+                    "display_name": {"type": "text", "fields": {"keyword": keyword}},
+                    "followers": {"type": "long"},
+                    "profile_url": {"type": "keyword", "ignore_above": 4096},
+                }
+            },
+            "engagement": {
+                "properties": {name: {"type": "long"} for name in ("likes", "shares", "replies", "views")}
+            },
+            # The source's payload is kept for audit, not searched: not indexed, any shape accepted.
+            "raw": {"type": "object", "enabled": False},
+            "lang": keyword,
+            "lang_confidence": {"type": "float"},
+            "sentiment": {
+                "properties": {
+                    "label": keyword,
+                    "score": {"type": "float"},
+                    "probabilities": {
+                        "properties": {name: {"type": "float"} for name in ("negative", "neutral", "positive")}
+                    },
+                    "model_version": keyword,
+                }
+            },
+            "brands": keyword,
+            "influence": {"type": "float"},
+            "reach": {"type": "float"},
+            "impact": {"type": "float"},
+            "ingested_at": {"type": "date"},
+            "indexed_at": {"type": "date"},
+        },
+    }
+
+
+def mention_index_template(settings: Settings, language_fields: bool) -> dict[str, Any]:
+    prefix = settings.es_index_prefix
+    return {
+        "index_patterns": [f"{prefix}-*"],
+        "priority": 200,
+        "version": TEMPLATE_VERSION,
+        "_meta": {"managed_by": "lytter"},
+        "template": {
+            "settings": {
+                "number_of_shards": settings.es_shards,
+                "number_of_replicas": settings.es_replicas,
+                "refresh_interval": "1s",
+            },
+            "mappings": mention_mappings(language_fields),
+        },
+    }
+
+
+def first_index_name(prefix: str) -> str:
+    return f"{prefix}-000001"
+
+
+def cluster_has_language_analyzers(client: Elasticsearch) -> bool:
+    """True when the cluster has the language analyzers (module analysis-common)."""
+    try:
+        client.indices.analyze(analyzer="danish", text="bilerne")
+        return True
+    except es_exceptions.BadRequestError:
+        return False
+
+
+@dataclass
+class SetupReport:
+    alias: str
+    template: str
+    created_index: str | None
+    language_fields: bool
+
+
+def setup_indices(settings: Settings, client: Elasticsearch | None = None) -> SetupReport:
+    """Create (or update) the template and, if missing, the first index behind the write alias."""
+    own = client is None
+    client = client or sync_client(settings)
+    try:
+        language_fields = cluster_has_language_analyzers(client)
+        prefix = settings.es_index_prefix
+        template_name = f"{prefix}-template"
+        client.indices.put_index_template(name=template_name, **mention_index_template(settings, language_fields))
+        created = None
+        if not client.indices.exists_alias(name=prefix):
+            index = first_index_name(prefix)
+            try:
+                client.indices.create(index=index, aliases={prefix: {"is_write_index": True}})
+                created = index
+            except es_exceptions.BadRequestError as exc:
+                if "resource_already_exists_exception" not in str(exc):
+                    raise
+        return SetupReport(prefix, template_name, created, language_fields)
+    finally:
+        if own:
+            client.close()
+
+
+@dataclass
+class BulkResult:
+    indexed: int = 0
+    failed: list[tuple[str, int, str]] = field(default_factory=list)  # (id, status, reason)
+
+
+def _actions(alias: str, documents: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    for doc in documents:
+        yield {"_op_type": "index", "_index": alias, "_id": doc["id"], "_source": doc}
+
+
+def _error_reason(item: dict[str, Any]) -> tuple[str, int, str]:
+    op = next(iter(item.values()))
+    error = op.get("error", {})
+    if isinstance(error, dict):
+        reason = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+        caused = error.get("caused_by")
+        if isinstance(caused, dict):
+            reason += f" (caused by {caused.get('type')}: {caused.get('reason')})"
+    else:
+        reason = str(error)
+    return str(op.get("_id")), int(op.get("status", 0)), reason
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for errors that say the cluster is unreachable or overloaded, not that a document is bad."""
+    if isinstance(exc, es_exceptions.TransportError):  # connection refused, timeouts, TLS
+        return True
+    if isinstance(exc, es_exceptions.ApiError):
+        return exc.meta.status in (408, 429, 500, 502, 503, 504)
+    return False
+
+
+class MentionIndexer:
+    """Indexes batches of documents; retries the whole batch while the cluster is unreachable.
+
+    A document the cluster refuses (mapping conflict, too large, ...) is returned as failed with its
+    reason, for the dead-letter topic. Retrying a batch is safe because ``_id`` is the mention id.
+    """
+
+    def __init__(self, settings: Settings, client: AsyncElasticsearch | None = None) -> None:
+        self.settings = settings
+        self.client = client or async_client(settings)
+        self.alias = settings.es_index_prefix
+        self.max_backoff = 30.0
+        self.outages = 0
+
+    async def index(self, documents: Sequence[dict[str, Any]]) -> BulkResult:
+        delay = 0.5
+        while True:
+            try:
+                return await self._index_once(documents)
+            except (es_exceptions.TransportError, es_exceptions.ApiError) as exc:
+                if not is_retryable(exc):
+                    raise
+                self.outages += 1
+                log.warning("Elasticsearch unavailable (%s); retrying the batch of %d in %.1fs", exc, len(documents), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+
+    async def _index_once(self, documents: Sequence[dict[str, Any]]) -> BulkResult:
+        result = BulkResult()
+        if not documents:
+            return result
+        success, errors = await async_bulk(
+            self.client,
+            _actions(self.alias, documents),
+            chunk_size=self.settings.es_bulk_chunk,
+            raise_on_error=False,
+            raise_on_exception=True,
+            max_retries=5,
+            initial_backoff=0.5,
+            refresh=False,
+        )
+        result.indexed = success
+        for item in errors:
+            doc_id, status, reason = _error_reason(item)
+            if status == 429 or status >= 500:
+                # Not the document's fault: make the caller retry the batch rather than dead-letter it.
+                raise es_exceptions.TransportError(f"bulk item {doc_id} failed with {status}: {reason}")
+            result.failed.append((doc_id, status, reason))
+        return result
+
+    async def update_fields(self, updates: Sequence[dict[str, Any]]) -> int:
+        """Set fields computed later in the stream (influence, reach, impact) on indexed mentions.
+
+        A mention that is not in the index (dead-lettered there, or in an index rolled over since) is
+        skipped: these fields are an enrichment, not the record.
+        """
+        if not updates:
+            return 0
+        actions = (
+            {"_op_type": "update", "_index": self.alias, "_id": u["id"], "doc": {k: v for k, v in u.items() if k != "id"}}
+            for u in updates
+        )
+        delay = 0.5
+        while True:
+            try:
+                success, _errors = await async_bulk(
+                    self.client, actions, chunk_size=self.settings.es_bulk_chunk, raise_on_error=False, max_retries=5
+                )
+                return success
+            except (es_exceptions.TransportError, es_exceptions.ApiError) as exc:
+                if not is_retryable(exc):
+                    raise
+                log.warning("Elasticsearch unavailable (%s); retrying %d updates in %.1fs", exc, len(updates), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+                actions = (
+                    {"_op_type": "update", "_index": self.alias, "_id": u["id"], "doc": {k: v for k, v in u.items() if k != "id"}}
+                    for u in updates
+                )
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def alert_mappings() -> dict[str, Any]:
+    keyword = {"type": "keyword", "ignore_above": 1024}
+    return {
+        "dynamic": False,
+        "properties": {
+            "alert_id": keyword,
+            "brand": keyword,
+            "rule": keyword,
+            "severity": keyword,
+            "status": keyword,
+            "action": keyword,
+            "title": {"type": "text", "fields": {"keyword": keyword}},
+            "opened_at": {"type": "date"},
+            "updated_at": {"type": "date"},
+            "updates": {"type": "integer"},
+            # Evidence differs per rule; it is kept whole for the alert view, and not indexed field by
+            # field (its shapes would conflict across rules).
+            "evidence": {"type": "object", "enabled": False},
+        },
+    }
+
+
+class AlertIndexer:
+    """Alerts are indexed with ``_id`` = alert id: each update of an incident overwrites its document."""
+
+    def __init__(self, settings: Settings, client: AsyncElasticsearch | None = None) -> None:
+        self.settings = settings
+        self.client = client or async_client(settings)
+        self.index_name = settings.es_alerts_index
+        self._ready = False
+
+    async def _ensure(self) -> None:
+        if self._ready:
+            return
+        if not await self.client.indices.exists(index=self.index_name):
+            try:
+                await self.client.indices.create(
+                    index=self.index_name,
+                    settings={"number_of_shards": 1, "number_of_replicas": self.settings.es_replicas},
+                    mappings=alert_mappings(),
+                )
+            except es_exceptions.BadRequestError as exc:
+                if "resource_already_exists_exception" not in str(exc):
+                    raise
+        self._ready = True
+
+    async def index(self, alert: dict[str, Any]) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self._ensure()
+                await self.client.index(index=self.index_name, id=alert["alert_id"], document=alert, refresh="wait_for")
+                return
+            except (es_exceptions.TransportError, es_exceptions.ApiError) as exc:
+                if not is_retryable(exc):
+                    raise
+                log.warning("Elasticsearch unavailable (%s); retrying alert %s in %.1fs", exc, alert.get("alert_id"), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff if hasattr(self, "max_backoff") else 30.0)

@@ -1,0 +1,62 @@
+"""Helpers for integration tests: waiting, counting what was indexed and dead-lettered."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from streams.kafka_admin import topic_end_offsets
+from streams.process import WorkerProcess
+from streams.schema import DeadLetter
+from streams.settings import Settings
+from streams.sinks.elasticsearch import sync_client
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, worker: WorkerProcess | None = None, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if worker is not None and not worker.alive():
+            pytest.fail(f"worker died (exit {worker.exit_code()}) while waiting for {what}:\n{worker.log_tail()}")
+        time.sleep(interval)
+    detail = f"\nworker log:\n{worker.log_tail()}" if worker is not None else ""
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
+
+
+def indexed_count(settings: Settings) -> int:
+    client = sync_client(settings)
+    try:
+        client.indices.refresh(index=settings.es_index_prefix)
+        return client.count(index=settings.es_index_prefix)["count"]
+    finally:
+        client.close()
+
+
+def indexed_docs(settings: Settings) -> dict[str, dict]:
+    client = sync_client(settings)
+    try:
+        client.indices.refresh(index=settings.es_index_prefix)
+        response = client.search(index=settings.es_index_prefix, size=10_000, query={"match_all": {}})
+        return {hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]}
+    finally:
+        client.close()
+
+
+def topic_count(settings: Settings, topic: str) -> int:
+    return topic_end_offsets(settings, topic)
+
+
+def dead_letters(settings: Settings) -> list[DeadLetter]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000)
+    try:
+        partitions = consumer.partitions_for_topic(settings.topic_deadletter) or set()
+        tps = [TopicPartition(settings.topic_deadletter, p) for p in partitions]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        return [DeadLetter.model_validate_json(record.value) for record in consumer]
+    finally:
+        consumer.close()

@@ -1,0 +1,157 @@
+"""The built model through the Python API, transformers' own loaders, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from models.sentiment import LABELS, SentimentModel
+from models.sentiment.train import MANIFEST, read_manifest
+
+TEXTS = [
+    "Elsker den nye app fra Danske Bank – endelig virker MobilePay-integrationen 😍",
+    "Ventede 50 minutter i telefonkø hos Telia, og så blev jeg afbrudt. Aldrig igen.",
+    "Netto har åbent til kl. 22 i dag.",
+    "Norwegian kansellerte flyet mitt igjen. Helt elendig!",
+    "Eg er så nøgd med den nye sykkelen frå XXL, han er kjempefin",
+    "Tåget från Stockholm avgår 14.05 från spår 3.",
+    "Bästa kaffet i stan, personalen är supertrevlig!",
+    "The battery on this phone dies after two hours, total waste of money",
+    "ok",
+    "Ærligt talt er Carlsberg ikke så ringe endda, men prisen er for høj i forhold til kvaliteten, og "
+    "leveringen tog tre uger, hvilket er alt for lang tid når man har betalt for ekspreslevering.",
+]
+
+
+def test_predict_contract(fp32_model, built_model_dir):
+    results = fp32_model.predict(TEXTS)
+    assert len(results) == len(TEXTS)
+    version = read_manifest(built_model_dir)["version"]
+    for r in results:
+        assert r.label in LABELS
+        assert list(r.probabilities) == list(LABELS)
+        assert sum(r.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+        assert all(0.0 <= p <= 1.0 for p in r.probabilities.values())
+        assert r.label == max(r.probabilities, key=r.probabilities.get)
+        assert -1.0 <= r.score <= 1.0
+        assert r.score == pytest.approx(r.probabilities["positive"] - r.probabilities["negative"])
+        assert r.model_version == version and version.startswith("e5s-")
+    assert fp32_model.predict([]) == []
+
+
+def test_batch_equals_one_by_one(fp32_model):
+    batch = fp32_model.probabilities(TEXTS)
+    single = torch.cat([fp32_model.probabilities([t]) for t in TEXTS])
+    assert torch.allclose(batch, single, atol=1e-5), (batch - single).abs().max()
+
+
+def test_default_precision_agrees_with_fp32(fp32_model, built_model_dir, model_settings):
+    fast = SentimentModel.load(built_model_dir, settings=model_settings)  # auto: what production uses
+    assert fast.precision in ("fp32", "int8", "bf16")
+    a, b = fp32_model.probabilities(TEXTS), fast.probabilities(TEXTS)
+    assert (a.argmax(-1) == b.argmax(-1)).float().mean() >= 0.9
+    assert (a - b).abs().max() < 0.15
+    single = torch.cat([fast.probabilities([t]) for t in TEXTS])
+    assert (fast.probabilities(TEXTS) - single).abs().max() < 0.05  # reduced precision: batch ~ single
+
+
+def test_clear_cases(fp32_model):
+    clear = {
+        "Jeg elsker det her produkt, fantastisk kvalitet og super service! 😍": "positive",
+        "Elendig kundeservice. Jeg er så skuffet og vred, aldrig igen!": "negative",
+        "Det här är den sämsta mobil jag någonsin köpt, värdelös!": "negative",
+        "Helt fantastisk opplevelse, tusen takk til alle de ansatte!": "positive",
+        "I absolutely love this, best purchase I have made all year!": "positive",
+        "This is the worst service I have ever experienced. Terrible.": "negative",
+    }
+    got = [r.label for r in fp32_model.predict(list(clear))]
+    assert got == list(clear.values())
+
+
+def test_fast_pooling_is_the_exported_layer(built_model_dir, model_settings, fp32_model):
+    assert fp32_model.fast_pooling
+    full = SentimentModel.load(built_model_dir, settings=model_settings, precision="fp32", fast_pooling=False)
+    assert torch.allclose(fp32_model.probabilities(TEXTS), full.probabilities(TEXTS), atol=1e-5)
+
+
+def test_loads_with_plain_transformers(built_model_dir, fp32_model):
+    from transformers import AutoConfig, AutoModelForSequenceClassification, pipeline
+
+    config = AutoConfig.from_pretrained(built_model_dir)
+    assert config.architectures == ["BertForSequenceClassification"]
+    assert config.id2label == {0: "negative", 1: "neutral", 2: "positive"}
+    model = AutoModelForSequenceClassification.from_pretrained(built_model_dir)
+    assert type(model).__name__ == "BertForSequenceClassification"
+    pipe = pipeline("text-classification", model=str(built_model_dir), device=-1)
+    ours = fp32_model.predict(TEXTS)
+    for text, mine in zip(TEXTS, ours):
+        [theirs] = pipe(text)
+        assert theirs["label"] == mine.label
+        assert theirs["score"] == pytest.approx(mine.probabilities[mine.label], abs=1e-4)
+
+
+def test_query_prefix_is_in_the_tokenizer(fp32_model, base_tokenizer):
+    # the classifier's tokenizer adds e5's "query: " itself, so any transformers user feeds what it was trained on
+    for text in ("Hej med dig", "Bästa kaffet i stan!"):
+        assert fp32_model.tokenizer(text)["input_ids"] == base_tokenizer("query: " + text)["input_ids"]
+
+
+def test_long_texts_are_truncated(fp32_model):
+    [r] = fp32_model.predict(["Meget god service. " * 400])
+    assert r.label in LABELS
+
+
+def test_threads_from_settings(built_model_dir, model_settings):
+    before = torch.get_num_threads()
+    try:
+        SentimentModel.load(built_model_dir, settings=model_settings.model_copy(update={"model_threads": 1}), precision="fp32")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_manifest(built_model_dir):
+    m = json.loads((built_model_dir / MANIFEST).read_text())
+    assert m["version"].startswith("e5s-") and m["trained_at"] and m["seed"]
+    assert len(m["data_sha256"]) == 64 and len(m["code_sha256"]) == 64
+    assert m["labels"] == list(LABELS)
+    for split in ("dev", "test"):
+        block = m["scores"][split]
+        assert set(block["languages"]) == set(m["data"])
+        for lang, scores in block["languages"].items():
+            assert set(scores) == {"model", "majority", "lexicon"}
+            assert 0.0 <= scores["model"]["macro_f1"] <= 1.0
+    assert m["inference"]["precision"]["fp32"]["agreement"] == 1.0
+    assert m["method"]["chosen"] in m["method"]["candidates"]
+
+
+def test_cli_score_and_eval(built_model_dir, monkeypatch):
+    from typer.testing import CliRunner
+
+    from streams.cli.model import app
+    from streams.settings import get_settings
+
+    monkeypatch.setenv("LYTTER_MODEL_PATH", str(built_model_dir))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        out = runner.invoke(app, ["score", "Jeg elsker det her, fantastisk!", "--json"])
+        assert out.exit_code == 0, out.output
+        [row] = json.loads(out.stdout)
+        assert row["label"] == "positive" and row["model_version"].startswith("e5s-")
+        out = runner.invoke(app, ["score", "Elendig service"])
+        assert out.exit_code == 0 and "negative" in out.output and "e5s-" in out.output
+        out = runner.invoke(app, ["eval", "--split", "dev", "--json"])
+        assert out.exit_code == 0, out.output
+        assert "languages" in json.loads(out.stdout)["dev"]
+        out = runner.invoke(app, ["eval", "--split", "dev"])
+        assert out.exit_code == 0 and "lexicon F1" in out.output and "all" in out.output
+
+        monkeypatch.setenv("LYTTER_MODEL_PATH", str(built_model_dir / "nope"))
+        get_settings.cache_clear()
+        out = runner.invoke(app, ["score", "hej"])
+        assert out.exit_code == 1 and "LYTTER_MODEL_PATH" in out.output
+    finally:
+        get_settings.cache_clear()
