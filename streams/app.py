@@ -116,7 +116,16 @@ def create_app(settings: Settings) -> faust.App:
     authors = app.Table("authors", default=None, **table_options)
     brand_windows = app.Table("brand-windows", default=None, **table_options)
     incidents = app.Table("incidents", default=None, **table_options)
-    state: dict = {"pipeline": None, "totals": BatchOutcome(), "last_log": 0.0, "influence": None}
+    state: dict = {"pipeline": None, "totals": BatchOutcome(), "last_log": 0.0, "influence": None, "closables": []}
+
+    @app.on_before_shutdown.connect
+    async def close_clients(app, **kwargs) -> None:
+        # Elasticsearch clients hold aiohttp sessions: close them before the loop goes away.
+        for closable in state["closables"]:
+            try:
+                await closable.close()
+            except Exception as exc:  # noqa: BLE001 - shutting down; report and go on
+                log.warning("closing %r failed: %r", closable, exc)
     app.lytter_state = state  # type: ignore[attr-defined]
 
     async def pipeline() -> MentionPipeline:
@@ -127,8 +136,10 @@ def create_app(settings: Settings) -> faust.App:
             # Loading the model and preparing the index are slow and blocking: off the event loop.
             sentiment = await loop.run_in_executor(None, load_sentiment, settings)
             await loop.run_in_executor(None, setup_indices, settings)
+            mention_indexer = MentionIndexer(settings)
+            state["closables"].append(mention_indexer)
             state["pipeline"] = MentionPipeline(
-                index=MentionIndexer(settings),
+                index=mention_indexer,
                 deadletters=KafkaDeadLetters(deadletter_topic),
                 sentiment=sentiment,
                 enrichers=[BrandMatcher(watch_file)],
@@ -140,6 +151,7 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.agent(raw_topic, name="lytter.enrich")
     async def enrich(stream):
+        await pipeline()  # load the model and prepare the index before the first batch arrives
         async for events in stream.noack_take(settings.worker_batch_size, within=settings.worker_batch_seconds):
             records = [
                 RawRecord(
@@ -164,6 +176,7 @@ def create_app(settings: Settings) -> faust.App:
         from streams.state.influence import InfluenceStage
 
         indexer = MentionIndexer(settings)
+        state["closables"].append(indexer)
         async for events in stream.noack_take(settings.worker_batch_size, within=settings.worker_batch_seconds):
             if state["influence"] is None:
                 state["influence"] = InfluenceStage(_BytesKeys(authors))
@@ -209,6 +222,7 @@ def create_app(settings: Settings) -> faust.App:
 
         channels = channels_from_env(settings.to_env())
         indexer = AlertIndexer(settings)
+        state["closables"].append(indexer)
         async for event in stream.events():
             alert = json.loads(event.message.value)
             await indexer.index(alert)

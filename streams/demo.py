@@ -14,7 +14,9 @@ from streams.settings import Settings
 
 console = Console()
 
-DEMO_CORPUS = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "corpus"
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEMO_CORPUS = DEPLOY / "demo" / "corpus"
+EXAMPLE_WATCH = DEPLOY / "watch.example.yaml"
 
 
 class DemoError(RuntimeError):
@@ -55,14 +57,15 @@ def wait_indexed(settings: Settings, ids: list[str], worker: WorkerProcess, time
     raise DemoError(f"only {found} of {len(ids)} mentions were indexed within {timeout:.0f}s; worker log ({worker.log_path}):\n{worker.log_tail()}")
 
 
-def run_demo(settings: Settings, corpus: list[str], timeout: float, keep_services: bool) -> None:
+def run_demo(settings: Settings, corpus: list[str], timeout: float, keep_services: bool, scenario: bool = True) -> None:
     from streams.app import sentiment_model_problem
-    from streams.cli.commands import print_mentions
     from streams.cli.ingest import publish_blog_dumps
     from streams.services import LocalServices
-    from streams.sinks.elasticsearch import setup_indices, sync_client
+    from streams.sinks.elasticsearch import setup_indices
 
     files = demo_files(corpus)
+    if not settings.watch_file.exists():
+        settings = settings.model_copy(update={"watch_file": EXAMPLE_WATCH})
     services = LocalServices(settings)
     console.rule("[bold]1. local Kafka and Elasticsearch")
     services.up(progress=lambda message: console.print(f"  {message}", highlight=False))
@@ -87,10 +90,23 @@ def run_demo(settings: Settings, corpus: list[str], timeout: float, keep_service
     console.print(f"  worker pid {worker.pid}, log {worker.log_path}")
     try:
         wait_indexed(settings, [m.id for m in mentions], worker, timeout)
+        _show_corpus(settings, files, mentions)
+        if scenario:
+            console.rule("[bold]7. a live incident: replaying a multi-brand stream with a crisis")
+            _run_scenario(settings, worker, timeout)
     finally:
         worker.stop()
+    if not keep_services:
+        services.down()
+    else:
+        console.print("services are still running: try `lytter search strategi`, `lytter alerts`; stop them with `lytter services down`")
 
-    console.rule("[bold]6. what Lytter found")
+
+def _show_corpus(settings: Settings, files: list[Path], mentions) -> None:
+    from streams.cli.commands import print_mentions
+    from streams.sinks.elasticsearch import sync_client
+
+    console.rule("[bold]6. what Lytter found in the corpus")
     client = sync_client(settings)
     try:
         response = client.search(
@@ -113,22 +129,47 @@ def run_demo(settings: Settings, corpus: list[str], timeout: float, keep_service
         languages = Counter(hit.get("lang") for hit in hits)
         sentiments = Counter((hit.get("sentiment") or {}).get("label", "none") for hit in hits)
         console.print(f"  languages: {dict(languages)}; sentiment: {dict(sentiments)}")
-        _print_alerts(settings, client)
     finally:
         client.close()
-    if not keep_services:
-        services.down()
-    else:
-        console.print("services are still running: try `lytter search lego`, stop them with `lytter services down`")
 
 
-def _print_alerts(settings: Settings, client) -> None:
-    if not client.indices.exists(index=settings.es_alerts_index):
-        console.print("  alerts: none raised (no alert index yet)")
-        return
-    client.indices.refresh(index=settings.es_alerts_index)
-    response = client.search(index=settings.es_alerts_index, sort=[{"updated_at": "desc"}], size=20)
-    hits = [hit["_source"] for hit in response["hits"]["hits"]]
-    console.print(f"  alerts: {response['hits']['total']['value']}")
-    for alert in hits:
-        console.print(f"   [{alert.get('severity')}] {alert.get('brand')}: {alert.get('title')}", highlight=False, markup=False)
+def _run_scenario(settings: Settings, worker: WorkerProcess, timeout: float) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn
+
+    from streams.alerting.delivery import ConsoleChannel
+    from streams.cli.ingest import publish_scenario
+    from streams.sinks.elasticsearch import sync_client
+
+    with Progress(TextColumn("  replaying 45 minutes of chatter at 120x"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("replay", total=None)
+        sc, sent = publish_scenario(on_progress=lambda n, total: progress.update(task, completed=n, total=total))
+    wait_indexed(settings, list(sent), worker, timeout)
+    client = sync_client(settings)
+    try:
+        deadline = time.monotonic() + 30
+        alerts: list[dict] = []
+        while time.monotonic() < deadline:
+            if client.indices.exists(index=settings.es_alerts_index):
+                client.indices.refresh(index=settings.es_alerts_index)
+                alerts = [h["_source"] for h in client.search(index=settings.es_alerts_index, sort=[{"opened_at": "asc"}], size=50)["hits"]["hits"]]
+                if len({a["rule"] for a in alerts}) >= 4:
+                    break
+            time.sleep(1)
+        brands = client.search(
+            index=settings.es_index_prefix,
+            query={"ids": {"values": list(sent)}},
+            size=0,
+            aggs={"brands": {"terms": {"field": "brands"}, "aggs": {"sentiment": {"terms": {"field": "sentiment.label"}}}}},
+        )["aggregations"]["brands"]["buckets"]
+    finally:
+        client.close()
+    console.print(f"  {len(sent)} mentions; incident planted for [bold]{sc.incident_brand}[/]")
+    for bucket in brands:
+        mix = {b["key"]: b["doc_count"] for b in bucket["sentiment"]["buckets"]}
+        console.print(f"   {bucket['key']}: {bucket['doc_count']} mentions, sentiment {mix}", highlight=False)
+    console.rule("[bold]8. alerts")
+    if not alerts:
+        console.print("  [yellow]no alerts were raised[/]; see the worker log")
+    channel = ConsoleChannel(console)
+    for alert in alerts:
+        console.print(channel.renderable(alert))

@@ -132,3 +132,12 @@ class FreshNames:
 def fresh_names() -> FreshNames:
     """Unique topic / index / consumer-group names for one test (uuid suffix), for isolation on shared services."""
     return FreshNames(uuid.uuid4().hex[:12])
+
+
+@pytest.fixture(scope="session")
+def sentiment_model_dir() -> Path:
+    """The project's sentiment model, built once by the same code as `lytter model build` (cached in
+    ``settings.cache_dir``: later sessions only find it)."""
+    from models.sentiment.train import build_model
+
+    return build_model(Settings())

@@ -22,7 +22,8 @@ _GROUPS = [
     ("ingest", "ingest", "Publish mentions from files and sources to Kafka."),
     ("es", "es", "Set up and inspect the Elasticsearch indices."),
     ("model", "model", "Build, evaluate and try the sentiment model."),
-    ("alerts", "alerts", "Show and follow alerts."),
+    ("alerts", "alerts", "Show the latest alerts; --follow for a live view."),
+    ("watch", "watch", "Check the brand-watch file and try its queries."),
 ]
 
 

@@ -29,7 +29,10 @@ def clear_errors() -> Iterator[None]:
     from streams.kafka_admin import KafkaAdminError
     from streams.sources.producer import PublishError
 
-    known: tuple[type[BaseException], ...] = (KafkaAdminError, PublishError, FileNotFoundError)
+    from streams.demo import DemoError
+    from streams.watch import WatchConfigError
+
+    known: tuple[type[BaseException], ...] = (KafkaAdminError, PublishError, FileNotFoundError, DemoError, WatchConfigError)
     try:
         from streams.services import ServiceError
 

@@ -121,10 +121,11 @@ def demo(
     corpus: list[str] = typer.Option([], help="Blog dump files to ingest (default: the demo corpus in deploy/demo/corpus)."),
     timeout: float = typer.Option(300, help="Seconds to wait for the worker to index everything."),
     keep_services: bool = typer.Option(True, help="Leave Kafka and Elasticsearch running afterwards (stop them with `lytter services down`)."),
+    scenario: bool = typer.Option(True, help="Also replay a 45-minute multi-brand stream with an incident, to show alerts."),
 ) -> None:
     """The main job: start the local services, build the model if needed, ingest the demo corpus, run the
     worker until every mention is indexed, and show the enriched mentions and alerts."""
     from streams.demo import run_demo
 
     with clear_errors():
-        run_demo(settings(), corpus=corpus, timeout=timeout, keep_services=keep_services)
+        run_demo(settings(), corpus=corpus, timeout=timeout, keep_services=keep_services, scenario=scenario)

@@ -99,3 +99,69 @@ def generate(
         for mention in generate_mentions(count, seed=seed):
             fh.write(mention.to_json_bytes() + b"\n")
     console.print(f"wrote {count} mentions to {out}")
+
+
+def publish_scenario(
+    seed: int = 7,
+    minutes: float = 45.0,
+    incident_at: float = 36.0,
+    speed: float = 120.0,
+    end_now: bool = True,
+    on_progress=None,
+):
+    """Replay a scenario (baseline chatter + one incident) into Kafka; returns (scenario, publish times).
+
+    With ``end_now`` the scenario's timeline is shifted so that it ends now (dashboards show it as
+    recent); its rhythm is kept and replayed ``speed`` times faster than real time, in order, so the
+    stream's event-time windows see what they would have seen live.
+    """
+    import asyncio
+    import time
+
+    from streams.kafka_admin import ensure_topics
+    from streams.sources.producer import MentionProducer
+    from streams.sources.scenario import Scenario, replay
+
+    s = settings()
+    ensure_topics(s)
+    sc = Scenario(seed=seed, baseline_minutes=minutes, incident_at_minute=incident_at)
+    mentions = sc.mentions()
+    if end_now and mentions:
+        shift = datetime.now(timezone.utc) - mentions[-1].published_at
+        mentions = [m.model_copy(update={"published_at": m.published_at + shift}) for m in mentions]
+    sent: dict[str, float] = {}
+    with MentionProducer(s) as producer:
+
+        def send(mention):
+            producer.send_mention(mention)
+            sent[mention.id] = time.time()
+            if on_progress:
+                on_progress(len(sent), len(mentions))
+
+        asyncio.run(replay(mentions, send, speed=speed))
+    return sc, sent
+
+
+@app.command("scenario")
+def scenario(
+    seed: int = typer.Option(7, help="Random seed (same seed, same stream)."),
+    minutes: float = typer.Option(45.0, help="Minutes of baseline chatter."),
+    incident_at: float = typer.Option(36.0, help="Minute at which the incident (a negative burst, an influential critic) starts."),
+    speed: float = typer.Option(120.0, help="Replay speed: 60 = an hour in a minute; 0 = as fast as possible (order across partitions not kept)."),
+    watch_out: Path = typer.Option(None, help="Also write a brand-watch YAML for the scenario's brands to this file."),
+) -> None:
+    """Replay a realistic multi-brand, multi-language stream with an incident (for demos and tests)."""
+    import yaml
+
+    from streams.sources.scenario import Scenario
+
+    if watch_out is not None:
+        config = Scenario(seed=seed, baseline_minutes=minutes, incident_at_minute=incident_at).watch_config()
+        watch = {"brands": [{"name": b["name"], "query": b["query"]} for b in config["brands"]], "alerts": {"crisis_keyword": {"keywords": config["crisis_keywords"]}}}
+        watch_out.write_text(yaml.safe_dump(watch, allow_unicode=True), encoding="utf-8")
+        console.print(f"wrote the scenario's brand watch to {watch_out} (point LYTTER_WATCH_FILE at it)")
+    with clear_errors():
+        with Progress(TextColumn("replaying scenario"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task("replay", total=None)
+            sc, sent = publish_scenario(seed, minutes, incident_at, speed, on_progress=lambda n, total: progress.update(task, completed=n, total=total))
+    console.print(f"published {len(sent)} mentions; incident for [bold]{sc.incident_brand}[/] ({len(sc.incident_mention_ids())} mentions)")

@@ -141,5 +141,5 @@ def logs(
         for name in names:
             text = services.logs(name, lines=lines)
             if len(names) > 1:
-                console.rule(f"{name} ({services.status()[name]['log']})")
+                console.rule(f"{name} ({services.log_path(name)})")
             typer.echo(text)

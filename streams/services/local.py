@@ -112,6 +112,7 @@ class LocalServices:
             es_pid=es_dir / "elasticsearch.pid",
         )
         self._java: cfg.JavaInfo | None = None
+        self._last_health_error: dict[str, str] = {}
 
     # ------------------------------------------------------------------ prerequisites
 
@@ -494,9 +495,14 @@ class LocalServices:
 
     def _timeout_message(self, name: str, timeout: float) -> str:
         log_file = self._log_file(name)
+        if name == "kafka" and cfg.KAFKA_READY_LINE not in _read_text(log_file):
+            last_check = f"its log does not say '{cfg.KAFKA_READY_LINE}' yet"
+        else:
+            last_check = self._last_health_error.get(name, "no answer")
         return (
             f"{LABELS[name]} did not become healthy within {timeout:.0f}s; it is still running (pid {self._pid(name)}), "
-            f"`lytter services down` stops it. Last {LOG_TAIL_ON_ERROR} lines of {log_file}:\n"
+            f"`lytter services down` stops it. Last health check: {last_check}. "
+            f"Last {LOG_TAIL_ON_ERROR} lines of {log_file}:\n"
             f"{_read_tail(log_file, LOG_TAIL_ON_ERROR)}\n"
             "On a slow machine retry with a longer timeout (`lytter services up --timeout 600`)."
         )
@@ -506,7 +512,7 @@ class LocalServices:
             if starting and cfg.KAFKA_READY_LINE not in _read_text(self.paths.kafka_log):
                 return False
             return self._kafka_healthy()
-        return self._es_health()[0]
+        return self._es_healthy()
 
     def _kafka_healthy(self, timeout: float = 5.0) -> bool:
         port = self.settings.kafka_port
@@ -518,18 +524,17 @@ class LocalServices:
         level = quiet.level
         quiet.setLevel(logging.CRITICAL)
         try:
+            # only options that kafka-python 2.x and 3.x both accept
             admin = KafkaAdminClient(
-                bootstrap_servers=[f"127.0.0.1:{port}"],
-                client_id="lytter-services-health",
-                request_timeout_ms=int(timeout * 1000),
-                api_version_auto_timeout_ms=int(timeout * 1000),
+                bootstrap_servers=[f"127.0.0.1:{port}"], client_id="lytter-services-health", request_timeout_ms=int(timeout * 1000)
             )
             try:
                 admin.list_topics()
                 return True
             finally:
                 admin.close()
-        except Exception:  # not ready yet, whatever kafka-python says
+        except Exception as exc:  # not ready yet, whatever kafka-python says; kept for the timeout message
+            self._last_health_error["kafka"] = f"{type(exc).__name__}: {exc}"
             return False
         finally:
             quiet.setLevel(level)
@@ -557,6 +562,12 @@ class LocalServices:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             return False, f"no answer ({getattr(exc, 'reason', exc)})"
         return cfg.es_health_is_ok(body), f"status {body.get('status')}"
+
+    def _es_healthy(self) -> bool:
+        healthy, detail = self._es_health()
+        if not healthy:
+            self._last_health_error["elasticsearch"] = detail
+        return healthy
 
     # ------------------------------------------------------------------ status, logs, down, wipe
 
@@ -602,6 +613,11 @@ class LocalServices:
                 entry["detail"] = "stopped" if _port_free(port) else f"stopped here, but another process uses port {port}"
             result[name] = entry
         return result
+
+    def log_path(self, name: str) -> Path:
+        """The file a service's console output goes to (the previous start's is ``<name>.log.1``)."""
+        (service,) = self._names([name])
+        return self._log_file(service)
 
     def logs(self, name: str, lines: int = 50) -> str:
         """The last ``lines`` lines of a service's log (its console output since the last start)."""

@@ -349,4 +349,7 @@ class AlertIndexer:
                     raise
                 log.warning("Elasticsearch unavailable (%s); retrying alert %s in %.1fs", exc, alert.get("alert_id"), delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_backoff if hasattr(self, "max_backoff") else 30.0)
+                delay = min(delay * 2, 30.0)
+
+    async def close(self) -> None:
+        await self.client.close()

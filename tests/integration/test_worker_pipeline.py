@@ -150,3 +150,25 @@ def indexed_docs_ids(settings):
         return ids
     finally:
         client.close()
+
+
+def test_indexed_mentions_carry_sentiment_from_the_model(lytter, sentiment_model_dir, worker_factory):
+    settings = lytter.model_copy(update={"sentiment_enabled": True, "model_path": sentiment_model_dir})
+    texts = {
+        "pos": "Tusind tak til kundeservice hos Lego, de løste det hele på fem minutter 😍",
+        "neg": "Helt elendig service fra Telia igjen, tre uker uten internett og ingen svarer 😡",
+        "neu": "SAS flyver fra Kastrup til Oslo kl. 14.05 på hverdage.",
+    }
+    with MentionProducer(settings) as producer:
+        for key, text in texts.items():
+            producer.send_raw(key.encode(), json.dumps({"id": key, "source": "test", "text": text, "published_at": "2026-11-23T08:00:00Z"}).encode())
+    worker = worker_factory(settings)
+    wait_for(lambda: indexed_count(settings) >= 3, 180, "three mentions indexed with sentiment", worker)
+    docs = indexed_docs(settings)
+    for key, doc in docs.items():
+        sentiment = doc["sentiment"]
+        assert set(sentiment["probabilities"]) == {"negative", "neutral", "positive"}
+        assert abs(sum(sentiment["probabilities"].values()) - 1) < 1e-3
+        assert -1 <= sentiment["score"] <= 1 and sentiment["model_version"]
+    assert docs["pos"]["sentiment"]["label"] == "positive"
+    assert docs["neg"]["sentiment"]["label"] == "negative"

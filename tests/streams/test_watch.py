@@ -14,7 +14,7 @@ def test_example_watch_is_valid():
     watch = load_watch(EXAMPLE)
     assert "Nordlys Energi" in [b.name for b in watch.brands]
     assert watch.alerts.volume_spike.min_count == 10
-    assert "boykot" in watch.alerts.crisis_keyword.keywords["da"]
+    assert "boykot*" in watch.alerts.crisis_keyword.keywords["da"]
 
 
 def test_bad_query_names_line_field_and_column():
@@ -78,3 +78,13 @@ def test_watch_file_reloads_and_keeps_last_valid_on_broken_edit(tmp_path):
 def test_missing_watch_file_says_which_setting():
     with pytest.raises(WatchConfigError, match="LYTTER_WATCH_FILE"):
         load_watch(Path("/nonexistent/watch.yaml"))
+
+
+def test_example_watch_matches_the_demo_scenario_brands():
+    """The demo replays the scenario against the example watch: their brand queries must agree."""
+    from streams.sources.scenario import Scenario
+
+    watch = load_watch(EXAMPLE)
+    ours = {b.name: b.query for b in watch.brands}
+    for brand in Scenario().watch_config()["brands"]:
+        assert ours[brand["name"]] == brand["query"]

@@ -1,0 +1,96 @@
+"""Brands, influence and alerts end to end: a scenario with an incident, replayed through the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+import yaml
+
+from streams.sources.producer import MentionProducer
+from streams.sources.scenario import Scenario, replay
+from tests.integration.helpers import indexed_count, wait_for
+from tests.integration.webhook import WebhookReceiver
+
+pytestmark = pytest.mark.integration
+
+INCIDENT_RULES = {"volume_spike", "negative_surge", "influential_critic", "crisis_keyword"}
+SPEED = 120.0  # an hour of scenario in 30 seconds
+
+
+def scenario() -> Scenario:
+    return Scenario(seed=11, baseline_minutes=45, incident_at_minute=36, burst_size=60)
+
+
+def write_watch(path, sc: Scenario) -> None:
+    config = sc.watch_config()
+    watch = {
+        "brands": [{"name": b["name"], "query": b["query"]} for b in config["brands"]],
+        "alerts": {
+            "crisis_keyword": {"keywords": config["crisis_keywords"]},
+            "incidents": {"update_interval_s": 30},
+        },
+    }
+    path.write_text(yaml.safe_dump(watch, allow_unicode=True))
+
+
+def publish(settings, mentions, speed=SPEED) -> dict[str, float]:
+    """Replay at speed; returns the wall-clock publish time of each mention id."""
+    sent: dict[str, float] = {}
+    with MentionProducer(settings) as producer:
+
+        def send(mention):
+            producer.send_mention(mention)
+            sent[mention.id] = time.time()
+
+        asyncio.run(replay(mentions, send, speed=speed))
+    return sent
+
+
+def alert_docs(settings) -> list[dict]:
+    from streams.sinks.elasticsearch import sync_client
+
+    client = sync_client(settings)
+    try:
+        if not client.indices.exists(index=settings.es_alerts_index):
+            return []
+        client.indices.refresh(index=settings.es_alerts_index)
+        return [h["_source"] for h in client.search(index=settings.es_alerts_index, size=1000)["hits"]["hits"]]
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def alerting_settings(lytter, sentiment_model_dir, tmp_path):
+    watch = tmp_path / "watch.yaml"
+    write_watch(watch, scenario())
+    return lytter.model_copy(update={"watch_file": watch, "sentiment_enabled": True, "model_path": sentiment_model_dir})
+
+
+def test_scenario_raises_each_incident_alert_once_and_nothing_for_quiet_brands(alerting_settings, worker_factory):
+    sc = scenario()
+    mentions = sc.mentions()
+    with WebhookReceiver() as hook:
+        worker = worker_factory(alerting_settings, LYTTER_WEBHOOK_URL=hook.url)
+        wait_for(lambda: "worker ready" in worker.log_tail(400), 120, "worker ready", worker)
+        sent = publish(alerting_settings, mentions)
+        wait_for(lambda: indexed_count(alerting_settings) >= len(mentions), 180, "scenario indexed", worker)
+        wait_for(lambda: {a["rule"] for a in alert_docs(alerting_settings)} >= INCIDENT_RULES, 60, "the four incident alerts", worker)
+        time.sleep(3)
+        docs = alert_docs(alerting_settings)
+        received = hook.alerts()
+
+    by_brand = Counter(doc["brand"] for doc in docs)
+    assert set(by_brand) == {sc.incident_brand}, f"alerts for quiet brands: {by_brand}"
+    rules = Counter(doc["rule"] for doc in docs)
+    assert set(rules) == INCIDENT_RULES and all(count == 1 for count in rules.values()), rules
+    opened = Counter(alert["rule"] for _, alert in received if alert["status"] == "open")
+    assert opened == Counter({rule: 1 for rule in INCIDENT_RULES}), opened
+    critic = next(doc for doc in docs if doc["rule"] == "influential_critic")
+    assert sc.critic_mention_id() in {m["id"] for m in critic["evidence"]["top_mentions"]}
+    # the webhook heard of the incident within seconds of its first mention being published
+    first_incident = min(sent[i] for i in sc.incident_mention_ids())
+    first_alert = min(at for at, _ in received)
+    assert 0 < first_alert - first_incident < 10
