@@ -231,6 +231,34 @@ def create_app(settings: Settings) -> faust.App:
                     log.error("alert %s not delivered on %s: %s", alert.get("alert_id"), result.channel, result.error)
             state["alerts_delivered"] = state.get("alerts_delivered", 0) + 1
 
+    @app.page("/lytter/brands/")
+    async def brands_view(web, request):
+        """Open window and baseline per brand (what the alert rules see now)."""
+        alerting = BrandAlerting(_BytesKeys(brand_windows), _BytesKeys(incidents), lambda: watch_file.current().alerts)
+        return web.json({brand: alerting.window_summary(brand) for brand, _ in _BytesKeys(brand_windows).items()})
+
+    @app.page("/lytter/authors/")
+    async def authors_view(web, request):
+        """Author states (influence inputs); ?top=N for the N most active."""
+        top = int(request.query.get("top", "0") or 0)
+        items = [(key, value["state"]) for key, value in _BytesKeys(authors).items()]
+        if top:
+            items = sorted(items, key=lambda kv: kv[1]["mentions"], reverse=True)[:top]
+        return web.json(dict(items))
+
+    @app.page("/lytter/status/")
+    async def status_view(web, request):
+        totals: BatchOutcome = state["totals"]
+        return web.json(
+            {
+                "received": totals.received,
+                "indexed": totals.indexed,
+                "dead_lettered": totals.dead_lettered,
+                "alerts_delivered": state.get("alerts_delivered", 0),
+                "watch_error": watch_file.last_error,
+            }
+        )
+
     return app
 
 

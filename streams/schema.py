@@ -67,10 +67,11 @@ class Mention(_Strict):
     @classmethod
     def _text_has_content(cls, value: str) -> str:
         # Zero-width and control characters alone are no text: such a record would be indexed as blank.
-        visible = "".join(ch for ch in value if unicodedata.category(ch)[0] not in ("C", "Z"))
-        if not visible:
-            raise ValueError("text has no visible characters")
-        return value
+        # (Stops at the first visible character: this runs on every mention.)
+        for ch in value:
+            if unicodedata.category(ch)[0] not in "CZ":
+                return value
+        raise ValueError("text has no visible characters")
 
     def to_json_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode("utf-8")

@@ -129,3 +129,22 @@ def demo(
 
     with clear_errors():
         run_demo(settings(), corpus=corpus, timeout=timeout, keep_services=keep_services, scenario=scenario)
+
+
+@app.command()
+def bench(
+    count: int = typer.Option(10_000, help="Generated mentions replayed through the worker per run."),
+    sentiment_texts: int = typer.Option(1000, help="Texts for the sentiment benchmark (0 skips it)."),
+) -> None:
+    """Measure the pipeline on this machine: end-to-end mentions/s and latency (model on vs off), worker
+    memory, Elasticsearch bulk vs single-document indexing, sentiment vs a naive pipeline; as ratios."""
+    from streams.bench import run_bench
+
+    def show(rows):
+        table = Table("measure", "Lytter", "baseline (same run)", "ratio", title="lytter bench")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+    with clear_errors():
+        run_bench(settings(), count, sentiment_texts, lambda message: console.print(f"[dim]{message}[/]", highlight=False), show)

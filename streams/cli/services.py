@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import Iterator, Optional
 
 import typer
 from rich.table import Table
@@ -81,7 +81,7 @@ def fetch() -> None:
 
 @app.command("up")
 def up(
-    service: Optional[Service] = typer.Argument(None, help="Start only this one (default: both)."),
+    service: Service | None = typer.Argument(None, help="Start only this one (default: both)."),
     timeout: float = typer.Option(180.0, help="Seconds to wait for the services to become healthy."),
     security: bool = typer.Option(
         False, help="Elasticsearch with security on: user `elastic`, password from LYTTER_ES_PASSWORD."
@@ -89,8 +89,7 @@ def up(
 ) -> None:
     """Start the local Kafka and Elasticsearch (fetching them first if needed) and wait until healthy.
 
-    Already running and healthy services are left alone. Ports, heaps and directories come from the settings
-    (LYTTER_KAFKA_PORT, LYTTER_ES_PORT, LYTTER_SERVICES_DIR, ...: see `lytter settings`).
+    Already running and healthy services are left alone. Ports, heaps and directories come from the settings (LYTTER_KAFKA_PORT, LYTTER_ES_PORT, LYTTER_SERVICES_DIR, ...: see `lytter settings`).
     """
     services = _services(security)
     started = time.monotonic()
@@ -117,7 +116,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instea
 
 @app.command("down")
 def down(
-    service: Optional[Service] = typer.Argument(None, help="Stop only this one (default: both)."),
+    service: Service | None = typer.Argument(None, help="Stop only this one (default: both)."),
     grace: float = typer.Option(30.0, help="Seconds to wait after SIGTERM before SIGKILL."),
 ) -> None:
     """Stop the local Kafka and Elasticsearch (SIGTERM, then SIGKILL after the grace period). Data is kept."""
@@ -131,7 +130,7 @@ def down(
 
 @app.command("logs")
 def logs(
-    service: Optional[Service] = typer.Argument(None, help="kafka or elasticsearch (default: both)."),
+    service: Service | None = typer.Argument(None, help="kafka or elasticsearch (default: both)."),
     lines: int = typer.Option(50, "-n", "--lines", help="How many lines from the end."),
 ) -> None:
     """Print the last lines of a local service's log (its output since it was last started)."""

@@ -24,10 +24,10 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from streams.services import config as cfg
 from streams.services.errors import ServiceError
@@ -242,7 +242,6 @@ class LocalServices:
         """
         say = progress or _noop
         wanted = self._names(names)
-        java = self.java()
         _check_distinct_ports(self._port_uses(wanted))
         outcome: dict[str, str] = {}
         to_start = []
@@ -260,6 +259,7 @@ class LocalServices:
             cfg.heap_flags(self.settings.es_heap, "es_heap")
             if self.security:
                 self._bootstrap_password()
+        java = self.java()
         if to_start:
             self.fetch(say)
         self.services_dir.mkdir(parents=True, exist_ok=True)
@@ -351,7 +351,8 @@ class LocalServices:
             self._hand_over(run_as)
         if self.security:
             self._set_bootstrap_password(es_home, env, run_as)
-        pid = _spawn_detached(cfg.es_server_command(es_home=es_home, env=env, run_as=run_as), cwd=p.es_dir, log_file=p.es_log)
+        command = cfg.es_server_command(es_home=es_home, env=env, run_as=run_as, runuser=_runuser())
+        pid = _spawn_detached(command, cwd=p.es_dir, log_file=p.es_log)
         p.es_pid.write_text(f"{pid}\n")
 
     def _bootstrap_password(self) -> str:
@@ -373,7 +374,7 @@ class LocalServices:
         if keystore.exists() and _read_text(remembered).strip() == digest:
             return
         args = ["add", "-x", "-f", "bootstrap.password"]
-        command = cfg.es_keystore_command(es_home=es_home, env=env, run_as=run_as, args=args)
+        command = cfg.es_keystore_command(es_home=es_home, env=env, run_as=run_as, args=args, runuser=_runuser())
         proc = subprocess.run(command, input=password, capture_output=True, text=True, timeout=120, cwd=self.paths.es_dir)
         if proc.returncode != 0:
             raise ServiceError(
@@ -388,7 +389,7 @@ class LocalServices:
     def _es_run_as(self) -> str | None:
         if os.geteuid() != 0:
             return None
-        if shutil.which("runuser") is None and not Path("/usr/sbin/runuser").exists():
+        if not Path(_runuser()).exists() and shutil.which(_runuser()) is None:
             raise ServiceError(
                 "Elasticsearch refuses to run as root, and `runuser` (util-linux) to start it as another user was not "
                 "found. Install util-linux, or run `lytter services up` as a normal user."
@@ -410,12 +411,11 @@ class LocalServices:
                     f"Elasticsearch refuses to run as root, and creating the unprivileged user {self.es_user} failed "
                     f"({proc.stderr.strip() or proc.returncode}). Create it (`useradd --system {self.es_user}`), "
                     "or run as a normal user."
-                )
+                ) from None
         return self.es_user
 
     def _user_can(self, user: str, script: str, *args: str) -> bool:
-        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-        proc = subprocess.run([runuser, "-u", user, "--", "sh", "-c", script, "sh", *args], capture_output=True, timeout=30)
+        proc = subprocess.run([_runuser(), "-u", user, "--", "sh", "-c", script, "sh", *args], capture_output=True, timeout=30)
         return proc.returncode == 0
 
     def _es_home_for(self, run_as: str | None, say: Progress) -> Path:
@@ -686,9 +686,11 @@ def _spawn_detached(command: list[str], *, cwd: Path, log_file: Path) -> int:
     script = 'log="$1"; shift; "$@" </dev/null >>"$log" 2>&1 & echo $!'
     # the background child calls setsid() before exec: its own session and process group, led by itself
     setsid = [sys.executable, "-c", "import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])"]
+    # Lytter's own settings (secrets among them) are none of the services' business
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LYTTER_")}
     launcher = subprocess.run(
         ["sh", "-c", script, "lytter-launch", str(log_file), *setsid, *command],
-        cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, start_new_session=True,
+        cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, start_new_session=True,
     )  # fmt: skip
     try:
         pid = int(launcher.stdout.strip())
@@ -794,6 +796,11 @@ def _check_distinct_ports(uses: list[cfg.PortUse]) -> None:
                 f"{other.what} ({other.env}) and {use.what} ({use.env}) are both set to port {use.port}; give them different ports."
             )
         seen[use.port] = use
+
+
+def _runuser() -> str:
+    """util-linux's runuser; root's PATH does not always hold /usr/sbin."""
+    return shutil.which("runuser") or next((p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists()), "runuser")
 
 
 def _user_exists(user: str) -> bool:

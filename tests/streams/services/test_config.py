@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from streams.services import LocalServices, ServiceError
+from streams.services import LocalServices, ServiceError, local
 from streams.services import config as cfg
-from streams.services import local
 from streams.settings import Settings
 
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
@@ -146,8 +145,8 @@ def test_elasticsearch_yml_plain(tmp_path):
     assert doc["xpack.security.enabled"] is False
     assert doc["cluster.routing.allocation.disk.threshold_enabled"] is False
     assert doc["action.destructive_requires_name"] is False
-    # rejected by the integ-test distribution (no such modules): the node would not start
-    assert "ingest.geoip.downloader.enabled" not in doc and "xpack.ml.enabled" not in doc
+    # rejected by the integ-test distribution (no ingest-geoip module): the node would not start
+    assert "ingest.geoip.downloader.enabled" not in doc
 
 
 def test_elasticsearch_yml_security_without_tls(tmp_path):
@@ -263,8 +262,21 @@ def test_extract_zip_keeps_executable_bits_and_refuses_escapes(tmp_path):
 # --- checks of the launcher that need no running service -----------------------------------------
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _settings(tmp_path: Path, **overrides) -> Settings:
-    values = dict(services_dir=tmp_path / "services", cache_dir=tmp_path / "cache")
+    """Settings of a launcher that starts nothing: its own directories and free ports (a running demo is no matter)."""
+    values = dict(
+        services_dir=tmp_path / "services",
+        cache_dir=tmp_path / "cache",
+        kafka_port=_free_port(),
+        kafka_controller_port=_free_port(),
+        es_port=_free_port(),
+    )
     values.update(overrides)
     return Settings(**values)
 
@@ -307,9 +319,7 @@ def test_same_port_twice_is_refused(tmp_path):
 
 
 def test_status_down_and_logs_when_nothing_was_started(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        free = sock.getsockname()[1]
+    free = _free_port()
     services = LocalServices(_settings(tmp_path, es_port=free))
     state = services.status()
     assert set(state) == {"kafka", "elasticsearch"}
