@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     # --- brands and alerts --------------------------------------------------------------------
     watch_file: Path = Field(Path("deploy/watch.example.yaml"), description="Brand watch and alert configuration file")
 
+    # --- ingest agents ----------------------------------------------------------------------
+    ingest_state_dir: Path = Field(Path(".lytter/ingest"), description="Checkpoints of the ingest connectors (resume after restart)")
+    push_token: SecretStr | None = Field(None, description="Bearer token the push endpoint (POST /mentions) requires")
+    push_host: str = Field("127.0.0.1", description="Address the push endpoint listens on")
+    push_port: int = Field(8090, description="Port of the push endpoint")
+    ingest_metrics_port: int = Field(9464, description="Prometheus metrics port of `lytter ingest run` (0 = off)")
+    worker_metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics on the worker's web port")
+
     # --- alert delivery (channels without their settings are simply not used) ----------------
     webhook_url: SecretStr | None = Field(None, description="Slack-compatible webhook URL for alerts (a secret: it holds the token)")
     webhook_timeout: float = Field(5.0, description="Webhook request timeout, seconds")

@@ -170,11 +170,34 @@ def _resolve_precision(requested: str, manifest: dict | None) -> str:
 
 
 def _quantize_int8(model):
-    import torch
+    """Dynamic int8 (per-channel weights) on the self-attention projections of the encoder.
 
+    The feed-forward matrices stay fp32: quantising them (their inputs are GELU outputs with large
+    outliers) changed ~11% of the dev predictions of the built model, the attention ones ~2%.
+    """
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    spec = {
+        name: per_channel_dynamic_qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and ".attention." in name
+    }
     with warnings.catch_warnings():  # eager dynamic quantisation is deprecated in favour of torchao, still works
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantize_dynamic(model, spec, dtype=torch.qint8)
+
+
+def _linear_weights_to_bf16(model) -> None:
+    """bf16 weights for the matrix products (run under CPU autocast); embeddings and LayerNorms stay fp32.
+
+    Autocast would cast the fp32 weights to bf16 on every call; storing them as bf16 saves that copy.
+    """
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(torch.bfloat16)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -301,6 +324,8 @@ class SentimentModel:
         chosen = _resolve_precision(precision or getattr(settings, "model_precision", None) or "auto", manifest)
         if chosen == "int8":
             model = _quantize_int8(model)
+        elif chosen == "bf16":
+            _linear_weights_to_bf16(model)
         limit = getattr(tokenizer, "model_max_length", None) or 512
         if limit > 100_000:  # tokenizers without a limit report a huge sentinel
             limit = getattr(model.config, "max_position_embeddings", 512)

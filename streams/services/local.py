@@ -271,7 +271,7 @@ class LocalServices:
             else:
                 self._start_es(java, say)
             outcome[name] = "started"
-        self._wait_healthy(wanted, timeout, say)
+        self._wait_healthy(wanted, timeout, say, just_started=set(to_start))
         return outcome
 
     def _names(self, names: Iterable[str] | None) -> list[str]:
@@ -461,7 +461,7 @@ class LocalServices:
 
     # ------------------------------------------------------------------ health
 
-    def _wait_healthy(self, names: list[str], timeout: float, say: Progress) -> None:
+    def _wait_healthy(self, names: list[str], timeout: float, say: Progress, just_started: set[str]) -> None:
         deadline = time.monotonic() + timeout
         pending = list(names)
         say("waiting for " + " and ".join(LABELS[n] for n in pending) + " to be healthy")
@@ -469,7 +469,7 @@ class LocalServices:
             for name in list(pending):
                 if self._pid(name) is None:
                     raise ServiceError(self._died_message(name))
-                if self._healthy(name, starting=True):
+                if self._healthy(name, starting=name in just_started):
                     pending.remove(name)
                     say(f"{LABELS[name]} is healthy")
             if not pending:
