@@ -15,10 +15,13 @@ import logging
 import time
 from typing import Sequence
 
+from collections import Counter
+
 import faust
 
 from models.influence import author_key
 from streams.processing.pipeline import BatchOutcome, MentionPipeline, RawRecord
+from streams import metrics
 from streams.alerting.rules import MentionInfo
 from streams.schema import DeadLetter, EnrichedMention
 from streams.settings import Settings
@@ -136,7 +139,7 @@ def create_app(settings: Settings) -> faust.App:
             # Loading the model and preparing the index are slow and blocking: off the event loop.
             sentiment = await loop.run_in_executor(None, load_sentiment, settings)
             await loop.run_in_executor(None, setup_indices, settings)
-            mention_indexer = MentionIndexer(settings)
+            mention_indexer = MentionIndexer(settings, on_retry=metrics.es_outages.inc)
             state["closables"].append(mention_indexer)
             state["pipeline"] = MentionPipeline(
                 index=mention_indexer,
@@ -167,7 +170,7 @@ def create_app(settings: Settings) -> faust.App:
             outcome = await (await pipeline()).process(records)
             for event in events:
                 await stream.ack(event)
-            _account(state, outcome)
+            _account(state, outcome, records)
 
     @app.agent(enriched_topic, name="lytter.influence")
     async def influence(stream):
@@ -208,6 +211,7 @@ def create_app(settings: Settings) -> faust.App:
                 # delivery then finds the incident open on restart and does not alert twice.
                 await app.producer.flush()
                 for action in actions:
+                    metrics.alerts.labels(action=action.kind, rule=action.alert.rule).inc()
                     document = action.alert.to_document()
                     document["action"] = action.kind
                     await alerts_topic.send(key=document["alert_id"].encode(), value=json.dumps(document).encode("utf-8"))
@@ -246,6 +250,20 @@ def create_app(settings: Settings) -> faust.App:
             items = sorted(items, key=lambda kv: kv[1]["mentions"], reverse=True)[:top]
         return web.json(dict(items))
 
+    @app.page("/metrics")
+    async def metrics_view(web, request):
+        """Prometheus metrics (text format); consumer lag is read from the consumer at scrape time."""
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            try:
+                end = consumer.highwater(tp)
+                position = await consumer.position(tp)
+            except Exception:  # noqa: BLE001 - a partition being revoked: skip it this scrape
+                continue
+            if end is not None and position is not None and end >= 0:
+                metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, end - position))
+        return web.bytes(metrics.render(), content_type="text/plain; version=0.0.4")
+
     @app.page("/lytter/status/")
     async def status_view(web, request):
         totals: BatchOutcome = state["totals"]
@@ -281,7 +299,19 @@ class _BytesKeys:
                 yield (key.decode("utf-8") if isinstance(key, bytes) else key), value
 
 
-def _account(state: dict, outcome: BatchOutcome) -> None:
+def _account(state: dict, outcome: BatchOutcome, records: Sequence[RawRecord] = ()) -> None:
+    metrics.received.inc(outcome.received)
+    metrics.indexed.inc(outcome.indexed)
+    for stage, count in Counter(outcome.stages).items():
+        metrics.dead_lettered.labels(stage=stage).inc(count)
+    metrics.es_bulk_errors.inc(outcome.stages.count("index"))
+    metrics.batch_size.observe(outcome.received)
+    metrics.batch_seconds.labels(stage="enrich").observe(outcome.enrich_seconds)
+    metrics.batch_seconds.labels(stage="index").observe(outcome.index_seconds)
+    now = time.time()
+    for record in records:
+        if record.timestamp:
+            metrics.latency_seconds.observe(max(0.0, now - record.timestamp))
     totals: BatchOutcome = state["totals"]
     totals.received += outcome.received
     totals.indexed += outcome.indexed

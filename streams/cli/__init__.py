@@ -24,6 +24,7 @@ _GROUPS = [
     ("model", "model", "Build, evaluate and try the sentiment model."),
     ("alerts", "alerts", "Show the latest alerts; --follow for a live view."),
     ("watch", "watch", "Check the brand-watch file and try its queries."),
+    ("kibana", "kibana", "Import and validate the Kibana dashboards."),
 ]
 
 

@@ -148,3 +148,21 @@ def bench(
 
     with clear_errors():
         run_bench(settings(), count, sentiment_texts, lambda message: console.print(f"[dim]{message}[/]", highlight=False), show)
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
+    """One screen: Kafka, Elasticsearch, the worker (counts, dead letters, alerts) and consumer lag."""
+    from streams.health import collect_status
+
+    report = collect_status(settings())
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    table = Table("component", "state", "details", title="lytter status")
+    for name, item in report.items():
+        colour = "green" if item["ok"] else "red"
+        table.add_row(name, f"[{colour}]{'ok' if item['ok'] else 'down'}[/]", item["detail"])
+    console.print(table, highlight=False)
+    if not all(item["ok"] for item in report.values()):
+        raise typer.Exit(1)

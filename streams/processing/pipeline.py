@@ -67,6 +67,7 @@ class BatchOutcome:
     enrich_seconds: float = 0.0
     index_seconds: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
     enriched: list[EnrichedMention] = field(default_factory=list)
 
 
@@ -205,6 +206,7 @@ class MentionPipeline:
         outcome.indexed = len(records) - len(letters)
         outcome.dead_lettered = len(letters)
         outcome.reasons = [letter.reason for _, letter in letters]
+        outcome.stages = [letter.stage for _, letter in letters]
         if letters:
             await self.deadletters.send(letters)
         if self.enriched_sink is not None and outcome.enriched:

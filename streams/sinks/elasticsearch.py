@@ -214,12 +214,13 @@ class MentionIndexer:
     reason, for the dead-letter topic. Retrying a batch is safe because ``_id`` is the mention id.
     """
 
-    def __init__(self, settings: Settings, client: AsyncElasticsearch | None = None) -> None:
+    def __init__(self, settings: Settings, client: AsyncElasticsearch | None = None, on_retry=None) -> None:
         self.settings = settings
         self.client = client or async_client(settings)
         self.alias = settings.es_index_prefix
         self.max_backoff = 30.0
         self.outages = 0
+        self.on_retry = on_retry or (lambda: None)
 
     async def index(self, documents: Sequence[dict[str, Any]]) -> BulkResult:
         delay = 0.5
@@ -230,6 +231,7 @@ class MentionIndexer:
                 if not is_retryable(exc):
                     raise
                 self.outages += 1
+                self.on_retry()
                 log.warning("Elasticsearch unavailable (%s); retrying the batch of %d in %.1fs", exc, len(documents), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)

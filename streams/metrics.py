@@ -1,0 +1,35 @@
+"""Prometheus metrics of the worker, declared once. Served at ``/metrics`` on the worker's web port."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+received = Counter("lytter_worker_received_total", "Raw records taken from mentions.raw", registry=REGISTRY)
+indexed = Counter("lytter_worker_indexed_total", "Records that ended as an indexed mention", registry=REGISTRY)
+dead_lettered = Counter("lytter_worker_dead_lettered_total", "Records sent to the dead-letter topic", ["stage"], registry=REGISTRY)
+es_bulk_errors = Counter("lytter_worker_es_bulk_errors_total", "Documents Elasticsearch refused in a bulk request", registry=REGISTRY)
+es_outages = Counter("lytter_worker_es_retries_total", "Batches retried because Elasticsearch was unreachable or overloaded", registry=REGISTRY)
+alerts = Counter("lytter_worker_alerts_total", "Alert actions (open, update, close)", ["action", "rule"], registry=REGISTRY)
+batch_size = Histogram(
+    "lytter_worker_batch_size", "Mentions per batch", buckets=(1, 8, 32, 64, 128, 256, 512, 1024), registry=REGISTRY
+)
+batch_seconds = Histogram(
+    "lytter_worker_batch_seconds",
+    "Time per batch and stage (enrich = language, sentiment and brands; index = Elasticsearch bulk)",
+    ["stage"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+latency_seconds = Histogram(
+    "lytter_worker_latency_seconds",
+    "From the Kafka record timestamp (publish) to the mention being indexed",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+    registry=REGISTRY,
+)
+consumer_lag = Gauge("lytter_worker_consumer_lag", "Records behind the end of the partition", ["topic", "partition"], registry=REGISTRY)
+
+
+def render() -> bytes:
+    return generate_latest(REGISTRY)
