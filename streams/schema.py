@@ -8,6 +8,7 @@ worker can never disagree on what a valid mention is.
 from __future__ import annotations
 
 import base64
+import json
 import unicodedata
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -72,6 +73,17 @@ class Mention(_Strict):
             if unicodedata.category(ch)[0] not in "CZ":
                 return value
         raise ValueError("text has no visible characters")
+
+    @field_validator("raw")
+    @classmethod
+    def _raw_is_utf8_json(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # The payload is stored as it came; it must still be valid UTF-8 JSON to be stored at all.
+        if value is not None:
+            try:
+                json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            except (UnicodeEncodeError, ValueError) as exc:
+                raise ValueError(f"raw payload is not storable as UTF-8 JSON: {exc}") from None
+        return value
 
     def to_json_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode("utf-8")

@@ -448,8 +448,11 @@ def convert(cache_dir: Path, force: bool = False, progress: Progress | None = No
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     say("saving the encoder and the tokenizer")
-    model.save_pretrained(tmp, safe_serialization=True)
-    build_tokenizer(f).save_pretrained(tmp)
+    from models.sentiment import quiet_transformers
+
+    with quiet_transformers():
+        model.save_pretrained(tmp, safe_serialization=True)
+        build_tokenizer(f).save_pretrained(tmp)
     (tmp / "conversion.json").write_text(
         json.dumps(
             {

@@ -24,7 +24,6 @@ import copy
 import hashlib
 import json
 import logging
-import math
 import os
 import platform
 import shutil
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
 from models.sentiment import convert as convert_mod
-from models.sentiment.dataset import LABELS, Example, Splits, data_fingerprint, load_examples, split_examples, summary
+from models.sentiment.dataset import LABELS, Example, data_fingerprint, load_examples, split_examples, summary
 
 log = logging.getLogger(__name__)
 
@@ -393,12 +392,14 @@ def build_model(
     enc_dir = convert_mod.convert(settings.cache_dir, progress=reporter.message)
     from transformers import AutoTokenizer, BertModel
 
+    from models.sentiment import quiet_transformers
     from models.sentiment.modeling import with_query_prefix
 
-    encoder = BertModel.from_pretrained(enc_dir, add_pooling_layer=False).eval()
+    with quiet_transformers():
+        encoder = BertModel.from_pretrained(enc_dir, add_pooling_layer=False).eval()
+        tokenizer = with_query_prefix(AutoTokenizer.from_pretrained(enc_dir), convert_mod.QUERY_PREFIX)
     for p in encoder.parameters():
         p.requires_grad_(False)
-    tokenizer = with_query_prefix(AutoTokenizer.from_pretrained(enc_dir), convert_mod.QUERY_PREFIX)
     eps = encoder.config.layer_norm_eps
     hidden = encoder.config.hidden_size
     depths = [d for d in DEPTHS if d <= encoder.config.num_hidden_layers]
@@ -434,14 +435,15 @@ def build_model(
         encoder, chosen.depth, chosen.layers, chosen.head, id2label,
         extra_config={"lytter_query_prefix": convert_mod.QUERY_PREFIX, "lytter_pooling": f"mean (fixed layer {chosen.depth + 1})"},
     )
-    check = _check_export(model, tokenizer, chosen, encoder, dev, splits.dev, max_length, eps)
+    check = _check_export(model, chosen, dev, eps)
     reporter.message(f"exported model reproduces the training logits (max |diff| {check:.2e})")
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.model_max_length = encoder.config.max_position_embeddings - 2
-    tokenizer.save_pretrained(tmp)
+    with quiet_transformers():
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
     del model
 
     # ---- precision check and evaluation, on the saved directory through the public API
@@ -474,7 +476,7 @@ def build_model(
         },
         "inference": {
             "precision": precision,
-            "default_precision": next((p for p in ("bf16", "int8") if precision.get(p, {}).get("ok")), "fp32"),
+            "auto": "bf16 on CPUs with AMX if ok, else int8 if ok, else fp32 (models.sentiment.SentimentModel.load)",
         },
         "build": {"threads": threads, "torch": torch.__version__, "python": platform.python_version()},
     }
@@ -489,7 +491,7 @@ def build_model(
     return out
 
 
-def _check_export(model, tokenizer, chosen: Candidate, encoder, dev: Encoded, dev_examples, max_length: int, eps: float) -> float:
+def _check_export(model, chosen: Candidate, dev: Encoded, eps: float) -> float:
     """Max |logit difference| between the exported model and the training-time computation on dev."""
     import torch
 

@@ -50,6 +50,15 @@ def _depth_exceeded(raw: str, limit: int) -> bool:
     return False
 
 
+class _NonStandardJSON(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    # Python's json accepts NaN and Infinity; JSON (and Elasticsearch) do not.
+    raise _NonStandardJSON(name)
+
+
 def _errors_summary(exc: ValidationError) -> tuple[str, list[dict]]:
     errors = []
     parts = []
@@ -71,7 +80,9 @@ def parse_mention(value: bytes | None) -> Mention | Invalid:
     if _depth_exceeded(text, MAX_JSON_DEPTH):
         return Invalid("decode", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", [])
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except _NonStandardJSON as exc:
+        return Invalid("decode", f"value is not standard JSON: {exc} is not a JSON number", [])
     except json.JSONDecodeError as exc:
         return Invalid("decode", f"value is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", [])
     except RecursionError:

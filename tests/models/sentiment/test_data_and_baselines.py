@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from models.sentiment.baselines import MajorityBaseline, label_of_score, lexicon_for, lexicon_predict
+from models.sentiment.baselines import MajorityBaseline, label_of_score, lexicon_for
 from models.sentiment.dataset import DataError, Example, data_fingerprint, load_examples, split_examples
 from models.sentiment.evaluate import evaluate, markdown_table
 

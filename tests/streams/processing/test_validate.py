@@ -53,3 +53,8 @@ def test_deep_nesting_is_refused_before_parsing():
 def test_brackets_inside_strings_do_not_count_as_nesting():
     result = parse_mention(json.dumps(dict(GOOD, text="[[[[" * 100)).encode())
     assert isinstance(result, Mention)
+
+
+def test_nan_and_infinity_are_not_json():
+    result = parse_mention(b'{"id": "m1", "source": "s", "text": "x", "published_at": "2026-11-23T08:00:00Z", "raw": {"v": NaN}}')
+    assert isinstance(result, Invalid) and result.stage == "decode" and "NaN" in result.reason

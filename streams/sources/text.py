@@ -1,0 +1,170 @@
+"""Pure helpers the connectors' mapping functions share: HTML to text, stable ids, times, a bounded seen-set."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections import OrderedDict
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import Iterable
+
+# Elements that end a line or a paragraph when the markup is flattened to text.
+_BLOCK = {
+    "p", "div", "section", "article", "header", "footer", "aside", "blockquote", "pre", "figure", "figcaption",
+    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "hr", "address",
+}
+_SKIP = {"script", "style", "template", "noscript", "head", "title", "iframe", "object", "svg"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _SKIP:
+            self._skip += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCK:
+            self.parts.append("\n\n" if tag in ("p", "blockquote", "pre", "table", "ul", "ol") else "\n")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt and not self._skip:
+                self.parts.append(alt)
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        if tag in _SKIP:
+            return
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK:
+            self.parts.append("\n\n" if tag in ("p", "blockquote", "pre", "table", "ul", "ol") else "\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+def html_to_text(markup: str | None) -> str:
+    """Markup to plain text: tags dropped, entities decoded, paragraphs kept as blank lines, whitespace
+    collapsed. Scripts and styles are dropped with their content. Plain text passes through unchanged
+    (apart from entities and whitespace)."""
+    if not markup:
+        return ""
+    parser = _TextExtractor()
+    try:
+        parser.feed(markup)
+        parser.close()
+        text = "".join(parser.parts)
+    except Exception:  # html.parser is lenient; this is a last resort for pathological input
+        text = html.unescape(re.sub(r"<[^>]*>", " ", markup))
+    return normalize_whitespace(text)
+
+
+def normalize_whitespace(text: str | None) -> str:
+    """Runs of spaces to one, lines trimmed, at most one blank line in a row."""
+    if not text:
+        return ""
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+#: Longest mention id (the schema allows 512); longer natural keys are hashed.
+MAX_ID_CHARS = 500
+
+
+def stable_id(prefix: str, key: str) -> str:
+    """``prefix:key``, or ``prefix:sha256:<hex>`` when that would be longer than an id may be."""
+    candidate = f"{prefix}:{key}"
+    if len(candidate) <= MAX_ID_CHARS:
+        return candidate
+    return f"{prefix}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+
+
+def parse_time(value: str | int | float | None, *, assume_utc: bool = True) -> datetime | None:
+    """A timezone-aware datetime from what sources send: ISO 8601 (``2024-11-23T08:00:00Z``, ``+01:00``),
+    RFC 822 (RSS: ``Sat, 23 Nov 2024 09:00:00 +0100``), or epoch seconds. Naive values are taken as UTC
+    (``assume_utc``) or refused (None)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        if not assume_utc:
+            return None
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+class SeenIds:
+    """A bounded, insertion-ordered set of ids (the oldest are forgotten first), kept in checkpoints as a list."""
+
+    def __init__(self, items: Iterable[str] = (), maxlen: int = 5000) -> None:
+        self.maxlen = maxlen
+        self._items: OrderedDict[str, None] = OrderedDict()
+        for item in items:
+            self.add(item)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, item: str) -> None:
+        self._items[item] = None
+        self._items.move_to_end(item)
+        while len(self._items) > self.maxlen:
+            self._items.popitem(last=False)
+
+    def update(self, items: Iterable[str]) -> None:
+        for item in items:
+            self.add(item)
+
+    def to_list(self) -> list[str]:
+        return list(self._items)
+
+    def copy(self) -> "SeenIds":
+        return SeenIds(self._items, self.maxlen)
+
+
+def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern for a list of keywords or phrases, each matching at a word start
+    (``lego`` matches "Lego", "#lego" and "legoland", not "allegory"); None for no keywords."""
+    words = [k.strip() for k in keywords if k and k.strip()]
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alternatives})", re.IGNORECASE)
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    if text is None:
+        return None
+    return text if len(text) <= limit else text[: limit - 1] + "…"
