@@ -527,6 +527,10 @@ class ReplyGraph:
         """The nodes, least recently seen first."""
         return list(self._nodes)
 
+    def in_degree(self, node: str) -> int:
+        """How many nodes reply to / mention ``node``."""
+        return len(self._inn.get(node, ()))
+
     def out_edges(self, node: str) -> dict[str, float]:
         n = self._nodes.get(node)
         return {dst: e[0] for dst, e in n.out.items()} if n else {}

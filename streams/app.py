@@ -119,6 +119,7 @@ def create_app(settings: Settings) -> faust.App:
     authors = app.Table("authors", default=None, **table_options)
     brand_windows = app.Table("brand-windows", default=None, **table_options)
     incidents = app.Table("incidents", default=None, **table_options)
+    deliveries = app.Table("deliveries", default=None, **table_options)
     state: dict = {"pipeline": None, "totals": BatchOutcome(), "last_log": 0.0, "influence": None, "closables": []}
 
     @app.on_before_shutdown.connect
@@ -230,9 +231,17 @@ def create_app(settings: Settings) -> faust.App:
         async for event in stream.events():
             alert = json.loads(event.message.value)
             await indexer.index(alert)
+            # A crash after delivering but before the offset commit would deliver again on restart:
+            # remember what each channel has had (changelog-backed), and skip what was sent already.
+            version = f"{alert.get('action')}:{alert.get('updates', 0)}"
+            key = alert["alert_id"].encode("utf-8")
+            if (deliveries.get(key) or {}).get("version") == version:
+                continue
             for result in await deliver_all(channels, alert, timeout=60):
                 if not result.ok:
                     log.error("alert %s not delivered on %s: %s", alert.get("alert_id"), result.channel, result.error)
+            deliveries[key] = {"version": version, "at": time.time()}
+            await app.producer.flush()
             state["alerts_delivered"] = state.get("alerts_delivered", 0) + 1
 
     @app.page("/lytter/brands/")

@@ -448,7 +448,7 @@ class _RedactSecrets(logging.Filter):
         for secret, shown in secrets:
             redacted = redacted.replace(secret, shown)
         if redacted != message:
-            record.msg, record.args = redacted, None
+            record.msg, record.args = redacted, ()
         return True
 
 

@@ -218,6 +218,9 @@ def _run_connectors(connectors, *, once: bool, push=None, metrics_port: int | No
     from streams.sources.agent import AgentError, run_agents
     from streams.sources.base import SourceError
 
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise; progress lines follow
     s = settings()
     try:
         with clear_errors():
@@ -417,6 +420,7 @@ def push(
             await publisher.aclose()
 
     try:
+        push_token(s)  # before anything else: no token, no endpoint
         with clear_errors():
             ensure_topics(s)
             asyncio.run(main())

@@ -100,6 +100,12 @@ class Connector(ABC):
         self.interval_s = interval_s
         self.state: dict[str, Any] = {}
 
+    @property
+    def streams(self) -> bool:
+        """Whether the runner keeps ``stream()`` open after each catch-up ``poll()`` (else it polls every
+        ``interval_s``)."""
+        return False
+
     def restore(self, state: Mapping[str, Any]) -> None:
         """Start from a saved checkpoint (an empty one: from the beginning)."""
         self.state = dict(state)
@@ -130,6 +136,10 @@ class StreamingConnector(Connector):
     """A source that pushes (a WebSocket firehose, server-sent events). ``stream`` runs until the source
     closes (then the runner reconnects, from the committed state) or, with ``until``, until the stream has
     caught up with that moment (``lytter ingest run --once``). ``poll`` is the catch-up pass."""
+
+    @property
+    def streams(self) -> bool:
+        return True
 
     @abstractmethod
     def stream(self, http: "SourceHttp", *, until: datetime | None = None) -> AsyncIterator[Batch]:

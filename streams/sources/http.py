@@ -27,7 +27,7 @@ from streams.sources.base import RetryPolicy, Sleep, SourceError, TokenBucket, e
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "lytter/0.1 (brand-mention monitor; +https://github.com/lytter/lytter)"
+USER_AGENT = "lytter/0.1 (brand-mention monitor)"
 
 _HINTS = {
     400: "The source refused the request's parameters; check the connector's settings",
@@ -111,6 +111,7 @@ class SourceHttp:
         """Send a request with retries; returns a response whose status is in ``ok`` (streamed responses are
         returned open: close them), or raises ``SourceError``."""
         host = urlsplit(url).netloc
+        auth = kwargs.pop("auth", None)
         shown = url
         attempt = 0
         while True:
@@ -121,7 +122,7 @@ class SourceHttp:
             try:
                 request = self.client.build_request(method, url, params=params, headers=headers, **kwargs)
                 shown = str(request.url)
-                response = await self.client.send(request, stream=stream)
+                response = await self.client.send(request, stream=stream, auth=auth)
             except httpx.TransportError as exc:
                 errors_total.labels(source).inc()
                 error = SourceError(

@@ -261,6 +261,10 @@ class MastodonConnector(StreamingConnector):
         # local status id -> uri (shared by the connectors of one instance; not checkpointed: a cache)
         self.parent_cache: OrderedDict[str, str | None] = parent_cache if parent_cache is not None else OrderedDict()
 
+    @property
+    def streams(self) -> bool:
+        return self.streaming
+
     def __repr__(self) -> str:  # never shows the token
         return f"<MastodonConnector {self.source_id}>"
 

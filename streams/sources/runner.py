@@ -178,7 +178,7 @@ class Runner:
         report = self.reports[connector.source_id]
         try:
             await self.poll(connector)
-            if isinstance(connector, StreamingConnector):
+            if isinstance(connector, StreamingConnector) and connector.streams:
                 await self._drive(connector, connector.stream(self.http, until=until))
         except (SourceError, PublishError) as exc:
             report.errors.append(str(exc))
@@ -213,11 +213,14 @@ class Runner:
         while not stop.is_set():
             try:
                 await self.poll(connector)
-                if isinstance(connector, StreamingConnector):
+                if isinstance(connector, StreamingConnector) and connector.streams:
                     await self._drive(connector, connector.stream(self.http))
-                    log.info("%s: the stream closed; reconnecting from the checkpoint", connector.source_id)
+                    # the source ended the stream cleanly: reconnect soon, but never in a tight loop
+                    wait = self.reconnect_policy.delay(1)
+                    log.info("%s: the stream closed; reconnecting from the checkpoint in %.1fs", connector.source_id, wait)
+                else:
+                    wait = connector.interval_s
                 failures = 0
-                wait = 0.0 if isinstance(connector, StreamingConnector) else connector.interval_s
             except (SourceError, PublishError) as exc:
                 failures += 1
                 report.errors.append(str(exc))

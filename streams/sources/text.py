@@ -19,23 +19,45 @@ _BLOCK = {
 _SKIP = {"script", "style", "template", "noscript", "head", "title", "iframe", "object", "svg"}
 
 
+_PARAGRAPH = {"p", "blockquote", "pre", "table", "ul", "ol", "dl", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+
+
 class _TextExtractor(HTMLParser):
+    """Collects text; block elements leave a pending line break (1) or paragraph break (2) that is written
+    only before the next text, so nested and adjacent blocks never pile up blank lines."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._break = 0
+
+    def _pending(self, strength: int) -> None:
+        if self.parts:
+            self._break = max(self._break, strength)
+
+    def _text(self, text: str) -> None:
+        if not text:
+            return
+        if self._break and text.strip():
+            self.parts.append("\n" * self._break)
+            self._break = 0
+        self.parts.append(text)
 
     def handle_starttag(self, tag: str, attrs) -> None:
         if tag in _SKIP:
             self._skip += 1
+        elif self._skip:
+            return
         elif tag == "br":
             self.parts.append("\n")
         elif tag in _BLOCK:
-            self.parts.append("\n\n" if tag in ("p", "blockquote", "pre", "table", "ul", "ol") else "\n")
+            self._pending(2 if tag in _PARAGRAPH else 1)
         elif tag == "img":
             alt = dict(attrs).get("alt")
-            if alt and not self._skip:
-                self.parts.append(alt)
+            if alt:
+                self._pending(1)
+                self._text(alt)
 
     def handle_startendtag(self, tag: str, attrs) -> None:
         if tag in _SKIP:
@@ -45,12 +67,12 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK:
-            self.parts.append("\n\n" if tag in ("p", "blockquote", "pre", "table", "ul", "ol") else "\n")
+        elif not self._skip and tag in _BLOCK:
+            self._pending(2 if tag in _PARAGRAPH else 1)
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
-            self.parts.append(data)
+            self._text(data)
 
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")

