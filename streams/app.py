@@ -206,17 +206,19 @@ def create_app(settings: Settings) -> faust.App:
         async for event in stream.events():
             brand = event.message.key.decode("utf-8")
             info = MentionInfo.from_dict(json.loads(event.message.value))
-            actions = alerting.on_mention(brand, info)
-            if actions:
-                # The incident state must be durable before anyone hears of the alert: a crash after
-                # delivery then finds the incident open on restart and does not alert twice.
-                await app.producer.flush()
-                for action in actions:
-                    metrics.alerts.labels(action=action.kind, rule=action.alert.rule).inc()
-                    document = action.alert.to_document()
-                    document["action"] = action.kind
-                    await alerts_topic.send(key=document["alert_id"].encode(), value=json.dumps(document).encode("utf-8"))
-                    log.warning("alert %s: %s", action.kind, document["title"])
+            actions, pending = alerting.evaluate(brand, info)
+            futures = []
+            for action in actions:
+                metrics.alerts.labels(action=action.kind, rule=action.alert.rule).inc()
+                document = action.alert.to_document()
+                document["action"] = action.kind
+                futures.append(await alerts_topic.send(key=document["alert_id"].encode(), value=json.dumps(document).encode("utf-8")))
+                log.warning("alert %s: %s", action.kind, document["title"])
+            # The alerts must be in Kafka before the state that says they were raised: a crash in
+            # between replays this mention and raises the same alerts (same ids) again, instead of
+            # restoring a state whose alerts were lost. Duplicates stop at the delivery agent.
+            await asyncio.gather(*futures)
+            alerting.commit(pending)
 
     @app.agent(alerts_topic, name="lytter.deliver")
     async def deliver(stream):

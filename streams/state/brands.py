@@ -44,12 +44,29 @@ class BrandAlerting:
         return IncidentBook.from_dict(stored, config.incidents) if stored else IncidentBook(config.incidents)
 
     def on_mention(self, brand: str, info: MentionInfo) -> list[AlertAction]:
+        """Evaluate and commit at once (for callers whose alert output needs no ordering)."""
+        actions, pending = self.evaluate(brand, info)
+        self.commit(pending)
+        return actions
+
+    def commit(self, pending: tuple | None) -> None:
+        """Write the state ``evaluate`` computed. The worker calls it only after the alert actions are
+        durably in the alerts topic: a crash in between replays the mention, which (event time, stable
+        alert ids) yields the same actions again instead of losing them."""
+        if pending is None:
+            return
+        brand, windows_value, book_value = pending
+        self.windows[brand] = windows_value
+        self.incidents[brand] = book_value
+
+    def evaluate(self, brand: str, info: MentionInfo) -> tuple[list[AlertAction], tuple | None]:
+        """The alert actions for one mention, and the new state to ``commit`` (nothing is written here)."""
         config = self.config()
         window, baseline, watermark, seen = self._state(brand, config)
         published = info.published_at if info.published_at is not None else watermark
         now = max(watermark, published)
         if info.id in seen:
-            return []
+            return [], None
         counted = published >= now - config.max_mention_age_s
         window, baseline, closed = roll_window(window, baseline, now)
         if closed is not None:
@@ -66,9 +83,8 @@ class BrandAlerting:
             action = book.consider(candidate, now)
             if action is not None:
                 actions.append(action)
-        self.windows[brand] = {"window": window.to_dict(), "baseline": baseline.to_dict(), "watermark": now, "seen": seen}
-        self.incidents[brand] = book.to_dict()
-        return actions
+        windows_value = {"window": window.to_dict(), "baseline": baseline.to_dict(), "watermark": now, "seen": seen}
+        return actions, (brand, windows_value, book.to_dict())
 
     def window_summary(self, brand: str) -> dict[str, Any] | None:
         """The open window and baseline of a brand (for status views)."""
