@@ -46,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--speed", type=float, default=240.0, help="replay speed (event time / real time)")
-    parser.add_argument("--minutes", type=float, default=34.0, help="baseline minutes per run (the rules need 30 to warm up)")
+    parser.add_argument("--minutes", type=float, default=40.0, help="baseline minutes per run (the rules need 30 to warm up)")
     args = parser.parse_args()
 
     suffix = uuid.uuid4().hex[:8]
@@ -80,9 +80,10 @@ def main() -> None:
                 time.sleep(0.5)
             shift = timedelta(0)
             for run in range(args.runs):
-                names = [f"Nordlys Energi {run}", f"Fjordbank {run}"]
+                # names no other run's query can prefix-match ("... 1*" would also find "... 10")
+                names = [f"Nordlys Energi {run:02d}x", f"Fjordbank {run:02d}x"]
                 sc = Scenario(seed=100 + run, brands=names, incident_brand=names[0], baseline_minutes=args.minutes,
-                              incident_at_minute=args.minutes - 3, id_prefix=f"lat{run}")
+                              incident_at_minute=args.minutes - 4, id_prefix=f"lat{run}")
                 config = sc.watch_config()
                 watch["brands"] += [{"name": b["name"], "query": b["query"]} for b in config["brands"]]
                 watch["alerts"]["crisis_keyword"] = {"keywords": config["crisis_keywords"]}
@@ -98,7 +99,7 @@ def main() -> None:
                         sent[mention.id] = time.time()
 
                     asyncio.run(replay(mentions, send, speed=args.speed))
-                time.sleep(3)
+                time.sleep(4)
                 incident_ids = sc.incident_mention_ids()
                 start = min(sent[i] for i in incident_ids)
                 alerts = [(at, a) for at, a in hook.alerts() if a["brand"] == names[0] and a["status"] == "open"]

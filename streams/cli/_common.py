@@ -8,14 +8,15 @@ from typing import Iterator
 import typer
 from rich.console import Console
 
-from streams.settings import Settings, get_settings
+from streams.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def settings() -> Settings:
-    return get_settings()
+    # Read from the environment each time (not cached): one process may serve several commands (tests).
+    return Settings()
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -54,7 +55,7 @@ def clear_errors() -> Iterator[None]:
 
         if isinstance(exc, ESConnectionError):
             fail(
-                f"Elasticsearch does not answer at {get_settings().es_url} (setting LYTTER_ES_URL): {exc}. "
+                f"Elasticsearch does not answer at {Settings().es_url} (setting LYTTER_ES_URL): {exc}. "
                 "Start the local services with `lytter services up`."
             )
         raise

@@ -69,11 +69,14 @@ def search(
     sentiment: list[str] = typer.Option([], "--sentiment", help="negative, neutral or positive; repeatable."),
     since: str = typer.Option(None, help="Published at or after (ISO date/time)."),
     until: str = typer.Option(None, help="Published before (ISO date/time)."),
+    min_influence: float = typer.Option(None, help="Only authors with at least this influence (0-100)."),
     sort: str = typer.Option("time", help="time, impact or relevance."),
-    size: int = typer.Option(20, help="Number of mentions to show."),
-    as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON lines instead of a table."),
+    size: int = typer.Option(20, help="Number of mentions to show (up to 10000 with --export)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON lines instead of a table (= --export jsonl)."),
+    export: str = typer.Option(None, help="Write the hits to standard output as csv or jsonl instead of a table."),
 ) -> None:
-    """Search indexed mentions: free text or Boolean query plus filters; prints a table or --json."""
+    """Search indexed mentions: Boolean query (the brand-watch syntax) plus filters; prints a table with a
+    summary by sentiment, language, source and brand, or exports CSV / JSON lines."""
     from streams.search import SearchRequest, run_search
 
     request = SearchRequest(
@@ -84,22 +87,57 @@ def search(
         sentiments=sentiment,
         since=_parse_time(since, "since"),
         until=_parse_time(until, "until"),
+        min_influence=min_influence,
         sort=sort,
         size=size,
     )
+    if as_json:
+        export = "jsonl"
+    if export not in (None, "csv", "jsonl"):
+        fail(f"--export must be csv or jsonl, not {export!r}")
     with clear_errors():
         try:
             result = run_search(settings(), request)
         except ValueError as exc:
             fail(str(exc))
-    if as_json:
+    if export == "jsonl":
         for hit in result.hits:
             typer.echo(json.dumps(hit, ensure_ascii=False))
+        return
+    if export == "csv":
+        _write_csv(result.hits)
         return
     print_mentions(result.hits, title=f"{result.total} mentions")
     for name, buckets in result.aggregations.items():
         if buckets:
             console.print(f"[bold]{name.replace('by_', 'by ')}[/]: " + ", ".join(f"{k} {v}" for k, v in buckets.items()), highlight=False)
+
+
+CSV_COLUMNS = ["id", "published_at", "source", "kind", "lang", "sentiment", "sentiment_score", "brands", "author", "followers", "influence", "reach", "impact", "url", "title", "text"]
+
+
+def _write_csv(hits: list[dict]) -> None:
+    import csv
+    import sys
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for hit in hits:
+        author = hit.get("author") or {}
+        sentiment = hit.get("sentiment") or {}
+        row = {name: hit.get(name) for name in CSV_COLUMNS}
+        row.update(
+            sentiment=sentiment.get("label"),
+            sentiment_score=sentiment.get("score"),
+            brands=";".join(hit.get("brands") or []),
+            author=author.get("handle"),
+            followers=author.get("followers"),
+        )
+        # Spreadsheet apps run cells that start with = + - @ as formulas: mention text is data.
+        for key, value in row.items():
+            if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+                row[key] = "'" + value
+        writer.writerow(row)
 
 
 @app.command("settings")

@@ -58,3 +58,21 @@ def test_every_document_field_is_mapped():
                 yield f"{prefix}{key}"
 
     assert set(paths(doc)) <= mapped
+
+
+def test_expired_indices_keeps_the_write_index_and_young_ones():
+    from streams.sinks.elasticsearch import expired_indices
+
+    day = 86_400_000
+    now = 1000 * day
+    indices = {
+        "m-000001": {"newest_ms": now - 200 * day, "created_ms": now - 300 * day},
+        "m-000002": {"newest_ms": now - 10 * day, "created_ms": now - 100 * day},
+        "m-000003": {"newest_ms": None, "created_ms": now - 120 * day},  # empty: judged by creation
+        "m-000004": {"newest_ms": now - 500 * day, "created_ms": now - 500 * day},  # the write index
+    }
+    assert expired_indices(indices, "m-000004", now, "90d") == ["m-000001", "m-000003"]
+    import pytest
+
+    with pytest.raises(ValueError, match="not an age"):
+        expired_indices(indices, None, now, "ninety days")
