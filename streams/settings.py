@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     sentiment_enabled: bool = Field(True, description="Score sentiment in the worker (needs the model: `lytter model build`)")
     model_path: Path | None = Field(None, description="transformers sequence-classification model directory; default: the built model in the cache")
     model_labels: str = Field("", description="Label mapping 'model_label=negative,...' when the model's id2label is not negative/neutral/positive")
+    model_precision: str = Field("auto", description="Inference precision: auto (bf16 on CPUs with AMX when the build checked it, else int8 if it kept the dev predictions, else fp32), fp32, bf16 or int8")
     model_threads: int = Field(0, description="torch intra-op threads for inference (0 = all cores)")
     model_max_length: int = Field(128, description="Tokens per text for sentiment")
 
