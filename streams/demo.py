@@ -6,13 +6,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from streams.process import WorkerProcess
 from streams.settings import Settings
 
-console = Console()
+from streams.cli._common import console  # noqa: E402 - one console for the CLI and the demo
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 DEMO_CORPUS = DEPLOY / "demo" / "corpus"

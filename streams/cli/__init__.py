@@ -45,4 +45,7 @@ _register()
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Client libraries log every request at INFO: noise on a terminal (and URLs may carry secrets).
+    for noisy in ("elastic_transport", "kafka", "httpx", "httpcore", "aiokafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app()

@@ -10,7 +10,10 @@ from rich.console import Console
 
 from streams.settings import Settings
 
-console = Console()
+import sys
+
+# Piped or logged output has no terminal width: rich would assume 80 columns and squeeze the mention text.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 

@@ -40,9 +40,9 @@ def print_mentions(hits: list[dict], title: str | None = None) -> None:
     table.add_column("published", no_wrap=True)
     table.add_column("lang", no_wrap=True)
     table.add_column("sentiment", no_wrap=True)
-    table.add_column("brands")
-    table.add_column("source / kind", no_wrap=True)
-    table.add_column("text", ratio=3)
+    table.add_column("brands", max_width=18)
+    table.add_column("source / kind", max_width=16)
+    table.add_column("text", ratio=3, min_width=40)
     colours = {"negative": "red", "neutral": "white", "positive": "green"}
     for hit in hits:
         sentiment = hit.get("sentiment") or {}
