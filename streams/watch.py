@@ -84,13 +84,15 @@ class Watch(BaseModel):
         return [brand.name for brand in self.brands if brand.compiled is not None and brand.compiled.matches(document)]
 
 
-def _node_at(root: yaml.Node | None, loc: tuple) -> yaml.Node | None:
+def yaml_node_at(root: yaml.Node | None, loc: tuple) -> yaml.Node | None:
+    """The YAML node at a pydantic error location, or the nearest enclosing one (for its line number)."""
     node = root
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            if node is None:
-                return None
+            found = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if found is None:
+                return node
+            node = found
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
         else:
@@ -98,7 +100,7 @@ def _node_at(root: yaml.Node | None, loc: tuple) -> yaml.Node | None:
     return node
 
 
-def _loc_text(loc: tuple) -> str:
+def loc_text(loc: tuple) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -124,10 +126,10 @@ def parse_watch(text: str, source: str = "<watch>") -> Watch:
         lines = []
         for err in exc.errors(include_url=False, include_input=False):
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            node = _node_at(root, loc)
+            node = yaml_node_at(root, loc)
             line = f":{node.start_mark.line + 1}" if node is not None else ""
             message = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{source}{line}: {_loc_text(loc)}: {message}")
+            lines.append(f"{source}{line}: {loc_text(loc)}: {message}")
         raise WatchConfigError("\n".join(lines)) from None
 
 

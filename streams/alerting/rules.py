@@ -84,6 +84,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from models.influence import to_epoch
 from streams.query.text import forms, query_key, tokenize
 
 __all__ = [
@@ -129,17 +130,6 @@ SNIPPET_CHARS = 280
 def severity_rank(severity: str) -> int:
     """0 for info, 1 for warning, 2 for critical."""
     return SEVERITIES.index(severity)
-
-
-def to_epoch(value: float | int | datetime) -> float:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: give a timezone-aware datetime or epoch seconds")
-        return value.timestamp()
-    out = float(value)
-    if not math.isfinite(out):
-        raise ValueError(f"not a finite time: {value!r}")
-    return out
 
 
 def iso(ts: float) -> str:

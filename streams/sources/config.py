@@ -42,7 +42,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from streams.sources.base import Connector, TokenBucket
-from streams.watch import WatchConfigError, parse_watch
+from streams.watch import WatchConfigError, loc_text, parse_watch, yaml_node_at
 
 
 class ConnectorConfigError(WatchConfigError):
@@ -220,28 +220,6 @@ class ConnectorsConfig(_Conf):
 # --- parsing with file:line ---------------------------------------------------------------------------
 
 
-def _node_at(root: yaml.Node | None, loc: tuple) -> yaml.Node | None:
-    node = root
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            if found is None:
-                return node
-            node = found
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            return node
-    return node
-
-
-def _loc_text(loc: tuple) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def parse_connectors(data: Any, *, source: str = "<watch>", text: str | None = None) -> ConnectorsConfig:
     """Validate a ``connectors:`` mapping; errors carry ``file:line`` (when ``text`` is given) and the field."""
     try:
@@ -251,9 +229,9 @@ def parse_connectors(data: Any, *, source: str = "<watch>", text: str | None = N
         lines = []
         for err in exc.errors(include_url=False, include_input=False):
             loc = ("connectors",) + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            node = _node_at(root, loc) if root is not None else None
+            node = yaml_node_at(root, loc) if root is not None else None
             line = f":{node.start_mark.line + 1}" if node is not None else ""
-            lines.append(f"{source}{line}: {_loc_text(loc)}: {err['msg'].removeprefix('Value error, ')}")
+            lines.append(f"{source}{line}: {loc_text(loc) if loc else ''}: {err['msg'].removeprefix('Value error, ')}")
         raise ConnectorConfigError("\n".join(lines)) from None
 
 
