@@ -105,6 +105,8 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         broker_commit_every=settings.worker_batch_size,
         broker_commit_interval=1.0,
+        # Faust's default (60 s) is how long a restarted worker waits for its crashed predecessor's partitions.
+        broker_session_timeout=settings.worker_session_timeout,
     )
     raw_topic = app.topic(settings.topic_raw, key_serializer="raw", value_serializer="raw")
     deadletter_topic = app.topic(settings.topic_deadletter, key_serializer="raw", value_serializer="raw")
@@ -203,22 +205,29 @@ def create_app(settings: Settings) -> faust.App:
     async def brand_alerts(stream):
         """Windows, baselines and incidents per brand; alert actions go to the alerts topic."""
         alerting = BrandAlerting(_BytesKeys(brand_windows), _BytesKeys(incidents), lambda: watch_file.current().alerts)
-        async for event in stream.events():
-            brand = event.message.key.decode("utf-8")
-            info = MentionInfo.from_dict(json.loads(event.message.value))
-            actions, pending = alerting.evaluate(brand, info)
-            futures = []
-            for action in actions:
-                metrics.alerts.labels(action=action.kind, rule=action.alert.rule).inc()
-                document = action.alert.to_document()
-                document["action"] = action.kind
-                futures.append(await alerts_topic.send(key=document["alert_id"].encode(), value=json.dumps(document).encode("utf-8")))
-                log.warning("alert %s: %s", action.kind, document["title"])
+        async for events in stream.noack_take(settings.worker_batch_size, within=settings.worker_batch_seconds):
+            by_brand: dict[str, list[MentionInfo]] = {}
+            for event in events:
+                by_brand.setdefault(event.message.key.decode("utf-8"), []).append(MentionInfo.from_dict(json.loads(event.message.value)))
+            futures, pending_states = [], []
+            for brand, infos in by_brand.items():
+                actions, pending = alerting.evaluate_batch(brand, infos)
+                pending_states.append(pending)
+                for action in actions:
+                    metrics.alerts.labels(action=action.kind, rule=action.alert.rule).inc()
+                    document = action.alert.to_document()
+                    document["action"] = action.kind
+                    futures.append(await alerts_topic.send(key=document["alert_id"].encode(), value=json.dumps(document).encode("utf-8")))
+                    log.warning("alert %s: %s", action.kind, document["title"])
             # The alerts must be in Kafka before the state that says they were raised: a crash in
-            # between replays this mention and raises the same alerts (same ids) again, instead of
-            # restoring a state whose alerts were lost. Duplicates stop at the delivery agent.
+            # between replays these mentions and raises the same alerts (same ids) again, instead of
+            # restoring a state whose alerts were lost. Duplicates stop at the delivery agent. One
+            # state write per brand and batch: each is a changelog record of the brand's whole state.
             await asyncio.gather(*futures)
-            alerting.commit(pending)
+            for pending in pending_states:
+                alerting.commit(pending)
+            for event in events:
+                await stream.ack(event)
 
     @app.agent(alerts_topic, name="lytter.deliver")
     async def deliver(stream):
@@ -230,21 +239,27 @@ def create_app(settings: Settings) -> faust.App:
         channels = channels_from_env(settings.to_env())
         indexer = AlertIndexer(settings)
         state["closables"].append(indexer)
-        async for event in stream.events():
-            alert = json.loads(event.message.value)
-            await indexer.index(alert)
-            # A crash after delivering but before the offset commit would deliver again on restart:
-            # remember what each channel has had (changelog-backed), and skip what was sent already.
-            version = f"{alert.get('action')}:{alert.get('updates', 0)}"
-            key = alert["alert_id"].encode("utf-8")
-            if (deliveries.get(key) or {}).get("version") == version:
-                continue
-            for result in await deliver_all(channels, alert, timeout=60):
-                if not result.ok:
-                    log.error("alert %s not delivered on %s: %s", alert.get("alert_id"), result.channel, result.error)
-            deliveries[key] = {"version": version, "at": time.time()}
+        async for events in stream.noack_take(64, within=0.2):
+            for event in events:
+                alert = json.loads(event.message.value)
+                await indexer.index(alert)
+                # A crash after delivering but before the offset commit replays alerts on restart:
+                # remember (changelog-backed) the newest version each alert was delivered in, and skip
+                # replays of that version or older ones.
+                version = alert_version(alert)
+                key = alert["alert_id"].encode("utf-8")
+                delivered = delivered_version((deliveries.get(key) or {}).get("version"))
+                if delivered is not None and delivered >= version:
+                    continue
+                for result in await deliver_all(channels, alert, timeout=60):
+                    if not result.ok:
+                        log.error("alert %s not delivered on %s: %s", alert.get("alert_id"), result.channel, result.error)
+                deliveries[key] = {"version": list(version), "at": time.time()}
+                state["alerts_delivered"] = state.get("alerts_delivered", 0) + 1
+            # the record of what was delivered is durable before the offsets move on (one flush per batch)
             await app.producer.flush()
-            state["alerts_delivered"] = state.get("alerts_delivered", 0) + 1
+            for event in events:
+                await stream.ack(event)
 
     @app.page("/lytter/brands/")
     async def brands_view(web, request):
@@ -343,11 +358,36 @@ def _account(state: dict, outcome: BatchOutcome, records: Sequence[RawRecord] = 
         )
 
 
+_ACTION_ORDER = {"open": 0, "update": 1, "close": 2}
+
+
+def alert_version(alert: dict) -> tuple[int, int]:
+    """Order of an alert's versions: (updates, open < update < close)."""
+    return int(alert.get("updates") or 0), _ACTION_ORDER.get(str(alert.get("action")), 1)
+
+
+def delivered_version(stored) -> tuple[int, int] | None:
+    """The version recorded in the deliveries table: ``[updates, order]``, or the ``"action:updates"``
+    string written by earlier versions of Lytter."""
+    if stored is None:
+        return None
+    if isinstance(stored, str):
+        action, _, updates = stored.partition(":")
+        return alert_version({"action": action, "updates": updates or 0})
+    return int(stored[0]), int(stored[1])
+
+
 def run_worker(settings: Settings) -> None:
     """Run the worker in the foreground until SIGINT/SIGTERM."""
-    from streams.kafka_admin import ensure_topics
+    from streams.kafka_admin import commit_start_offsets, ensure_topics
 
+    from streams.sinks.elasticsearch import check_access
+
+    check_access(settings)  # wrong credentials: one clear error now, not a retry loop
     ensure_topics(settings)
+    committed = commit_start_offsets(settings, [settings.topic_raw, settings.topic_enriched, settings.topic_by_brand, settings.topic_alerts])
+    if committed:
+        log.info("committed start offsets for %d partitions without one", len(committed))
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
     worker.execute_from_commandline()

@@ -70,3 +70,43 @@ def topic_end_offsets(settings: Settings, topic: str) -> int:
         return sum(consumer.end_offsets(tps).values()) if tps else 0
     finally:
         consumer.close()
+
+
+def commit_start_offsets(settings: Settings, topics: list[str] | None = None) -> dict:
+    """Give each partition of ``topics`` that has no committed offset for the worker's consumer group
+    (``app_id``) a committed offset at its beginning. Returns what was committed.
+
+    Why: when a Faust worker starts (or restarts after a crash), it resumes fetching before it seeks to
+    the committed offsets. A partition that has none (a new topic, or one whose first records arrived
+    just before a crash) is then read from wherever the early fetch got to, and records fetched in
+    between are dropped: we lost the first alerts of an incident that way. With a committed offset
+    everywhere, the seek rewinds to it and nothing is skipped. Possible only while the group has no live
+    member (first start, or the crashed member's session has expired); otherwise nothing is done.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    topics = topics or lytter_topics(settings)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        group_id=settings.app_id,
+        enable_auto_commit=False,
+        client_id="lytter-start-offsets",
+    )
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        missing = [tp for tp in tps if consumer.committed(tp) is None]
+        if not missing:
+            return {}
+        start = consumer.beginning_offsets(missing)
+        offsets = {tp: OffsetAndMetadata(start[tp], "", -1) for tp in missing}
+        try:
+            consumer.commit(offsets)
+        except KafkaError as exc:  # the group has live members: they own the offsets
+            import logging
+
+            logging.getLogger(__name__).info("start offsets not committed for %d partitions: %s", len(missing), exc)
+            return {}
+        return {f"{tp.topic}[{tp.partition}]": start[tp] for tp in missing}
+    finally:
+        consumer.close()

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(256, description="Mentions taken from the stream per batch")
     worker_batch_seconds: float = Field(0.5, description="Longest wait for a batch to fill, seconds")
     worker_web_port: int = Field(6066, description="Port of the worker's web/metrics endpoint")
+    worker_session_timeout: float = Field(
+        15.0,
+        description="Seconds Kafka waits for a silent (crashed) worker before giving its partitions to the others; "
+        "a worker restarted after a crash waits this long for its partitions",
+    )
     worker_publish_enriched: bool = Field(True, description="Publish enriched mentions to topic_enriched (the alerting stage reads them)")
     worker_data_dir: Path = Field(Path(".lytter/worker"), description="Faust table state directory")
 

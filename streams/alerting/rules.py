@@ -2,21 +2,21 @@
 
 Pure functions over small, JSON-serialisable values (``to_dict()`` / ``from_dict()``), for the stream
 processor to keep in Faust tables keyed by brand. Nothing here does I/O or reads the clock: the caller
-passes ``now`` (epoch seconds, processing time; an aware ``datetime`` is accepted too).
+passes ``now`` (epoch seconds; the worker passes event time, a brand's watermark; an aware ``datetime`` is accepted too).
 
-Per brand the processor keeps one :class:`WindowCounts` (the open 1-minute tumbling window) and one
-:class:`Baseline`; per mention it does::
+Per brand the processor (:mod:`streams.state.brands`) keeps the open 1-minute tumbling windows
+(:class:`WindowCounts`, one per minute of *publication* still within ``allowed_lateness_s`` of the brand's
+watermark) and one :class:`Baseline` made of the windows already closed; per mention it does::
 
     info = MentionInfo.from_enriched(enriched)                      # once per mention and brand
-    window, baseline, closed = roll_window(window, baseline, now)   # closes the old minute, absorbs it
-    candidates = evaluate_mention(brand, info, config)
-    if is_fresh(info, now, config):                                 # backfills are not a burst
-        window = window.add(info, now, max_top=config.top_mentions)
-        candidates += evaluate_window(brand, window, baseline, config, now)
+    state.advance(published, lateness)                              # closes windows past the lateness
+    window = state.window_for(published, lateness)                  # the mention's own minute, or None (late)
+    window = window.add(info, now, max_top=config.top_mentions)
+    candidates = evaluate_window(brand, window, baseline, config, now) + evaluate_mention(brand, info, config)
     for c in candidates: action = book.consider(c, now)             # streams.alerting.incidents
 
-and on a timer (every few seconds): ``roll_window`` per brand, and ``book.tick(now)`` for the
-rate-limited updates and closes.
+``roll_window`` is the single-window form of the same (arrival order), kept for callers that need no
+lateness.
 
 All state classes are immutable: methods return the new value (``window = window.add(info)``).
 
@@ -266,6 +266,12 @@ class AlertConfig(_Config):
     top_mentions: int = Field(10, ge=1, description="Top mentions by |impact| kept per window")
     max_mention_age_s: float = Field(
         3600.0, gt=0, description="Mentions published longer ago than this (backfills) are not counted in windows"
+    )
+    allowed_lateness_s: float = Field(
+        600.0,
+        ge=0,
+        description="How far behind a brand's newest mention (its watermark) a mention may arrive and still be counted "
+        "in the 1-minute window of its own publication time; windows further back are closed into the baseline",
     )
 
 

@@ -56,6 +56,14 @@ def clear_errors() -> Iterator[None]:
     except Exception as exc:  # elasticsearch connection problems deserve a hint, not a traceback
         from elastic_transport import ConnectionError as ESConnectionError
 
+        from streams.sinks.elasticsearch import ElasticsearchAccessError, access_problem
+
+        if isinstance(exc, ElasticsearchAccessError):
+            fail(str(exc))
+        refused = access_problem(Settings(), exc)
+        if refused:
+            fail(refused)
+
         if isinstance(exc, ESConnectionError):
             fail(
                 f"Elasticsearch does not answer at {Settings().es_url} (setting LYTTER_ES_URL): {exc}. "

@@ -228,12 +228,17 @@ def new_cluster_id() -> str:
             return text
 
 
-def kafka_server_properties(*, port: int, controller_port: int, data_dir: Path, node_id: int = 1) -> str:
-    """A single combined broker+controller (KRaft) on 127.0.0.1, sized for a laptop."""
+def kafka_server_properties(
+    *, port: int, controller_port: int, data_dir: Path, node_id: int = 1, voters: str | None = None, replication: int = 1
+) -> str:
+    """A combined broker+controller (KRaft) on 127.0.0.1, sized for a laptop: a single node by default, or
+    one node of a cluster (``voters`` = ``id@host:port,...`` of every controller; ``replication`` = the
+    default replication factor, with min ISR ``replication - 1`` so one node may be down)."""
+    min_isr = str(max(1, replication - 1))
     props = {
         "process.roles": "broker,controller",
         "node.id": str(node_id),
-        "controller.quorum.voters": f"{node_id}@127.0.0.1:{controller_port}",
+        "controller.quorum.voters": voters or f"{node_id}@127.0.0.1:{controller_port}",
         "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
         "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
         "controller.listener.names": "CONTROLLER",
@@ -241,11 +246,13 @@ def kafka_server_properties(*, port: int, controller_port: int, data_dir: Path, 
         "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "log.dirs": str(data_dir),
         "num.partitions": "1",
-        "default.replication.factor": "1",
-        "offsets.topic.replication.factor": "1",
+        "default.replication.factor": str(replication),
+        "min.insync.replicas": min_isr,
+        "unclean.leader.election.enable": "false",
+        "offsets.topic.replication.factor": str(replication),
         "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.replication.factor": str(replication),
+        "transaction.state.log.min.isr": min_isr,
         "transaction.state.log.num.partitions": "10",
         "group.initial.rebalance.delay.ms": "0",
         "num.network.threads": "2",

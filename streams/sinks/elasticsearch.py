@@ -51,6 +51,44 @@ def async_client(settings: Settings) -> AsyncElasticsearch:
     return AsyncElasticsearch(**client_options(settings))
 
 
+class ElasticsearchAccessError(RuntimeError):
+    """The cluster answers but refuses us: missing or wrong credentials, or too few privileges."""
+
+
+def access_problem(settings: Settings, exc: BaseException) -> str | None:
+    """A message naming the setting to fix when ``exc`` is a refusal (401/403), else None."""
+    if isinstance(exc, es_exceptions.AuthenticationException):
+        if not settings.es_username or settings.es_password is None:
+            return (
+                f"Elasticsearch at {settings.es_url} requires a user and password (401): set LYTTER_ES_USERNAME and "
+                "LYTTER_ES_PASSWORD (for the local services with --security the user is `elastic`)."
+            )
+        return (
+            f"Elasticsearch at {settings.es_url} refused user {settings.es_username!r} (401): check LYTTER_ES_PASSWORD "
+            "(and LYTTER_ES_USERNAME)."
+        )
+    if isinstance(exc, es_exceptions.AuthorizationException):
+        return (
+            f"Elasticsearch at {settings.es_url} refused user {settings.es_username!r} the request (403): give it "
+            "privileges on the lytter-* indices and index templates, or use another user (LYTTER_ES_USERNAME)."
+        )
+    return None
+
+
+def check_access(settings: Settings) -> str | None:
+    """The cluster's version, or None when it cannot be reached now (the worker then retries as in any
+    outage). Raises ElasticsearchAccessError when it answers with a refusal: retrying cannot fix that."""
+    client = sync_client(settings)
+    try:
+        return str(client.info()["version"]["number"])
+    except (es_exceptions.AuthenticationException, es_exceptions.AuthorizationException) as exc:
+        raise ElasticsearchAccessError(access_problem(settings, exc)) from None
+    except (es_exceptions.TransportError, es_exceptions.ApiError):
+        return None
+    finally:
+        client.close()
+
+
 def _text_field(language_fields: bool) -> dict[str, Any]:
     mapping: dict[str, Any] = {"type": "text", "analyzer": "standard"}
     if language_fields:

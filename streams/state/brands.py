@@ -1,29 +1,113 @@
 """Per-brand windows, baselines and incidents in the stream: the alert rules applied to live state.
 
-Time is event time: each brand's clock is the latest ``published_at`` seen for it (its watermark), so a
-replay of yesterday's stream raises the alerts yesterday would have raised, and a backfill older than
-``max_mention_age_s`` behind the watermark is not counted as a burst. The open 1-minute window is
-evaluated on every mention, so a spike alerts seconds into the burst.
+Time is event time. Each brand's clock is its **watermark**, the latest ``published_at`` seen for it,
+and each mention is counted in the 1-minute tumbling window of its *own* publication minute, however
+late or out of order it arrives, as long as that window is still open: windows stay open until the
+watermark is ``allowed_lateness_s`` (default 10 min) past their end, then they are closed into the
+baseline in order. That makes the counts independent of arrival order, which matters in practice:
+after a restart or a consumer lag the stages upstream deliver a backlog from several partitions at
+once, one partition ahead of another, and counting by arrival spread a burst over the wrong minutes
+(the spike was missed). Mentions too late for their window (or older than ``max_mention_age_s``) are
+not counted in any window (``late`` in the state); the per-mention rules still see them.
 
-Replays are idempotent: the ids counted in the open window are kept with it, and a mention counted
+The rules evaluate the window a mention was counted in, every time it changes, so a spike alerts
+seconds into the burst; the baseline they compare with is made of closed windows only.
+
+Replays are idempotent: the ids counted in each open window are kept with it, and a mention counted
 already changes nothing (at-least-once delivery after a crash must not inflate the counts).
+
+State per brand (JSON, in the ``brand-windows`` table): ``{"windows": {"<start>": {window counts...,
+"seen": [ids]}}, "baseline": {...}, "watermark": <epoch s>, "late": <count>}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from streams.alerting.incidents import AlertAction, IncidentBook
 from streams.alerting.rules import (
+    WINDOW_SECONDS,
     AlertConfig,
     Baseline,
     MentionInfo,
     WindowCounts,
     evaluate_mention,
     evaluate_window,
-    roll_window,
+    window_start,
 )
+
+
+@dataclass
+class BrandWindows:
+    """One brand's open windows (by start), their counted ids, the baseline and the watermark."""
+
+    baseline: Baseline
+    windows: dict[float, WindowCounts] = field(default_factory=dict)
+    seen: dict[float, list[str]] = field(default_factory=dict)
+    watermark: float = 0.0
+    late: int = 0
+
+    @classmethod
+    def load(cls, stored: dict[str, Any] | None, config: AlertConfig) -> BrandWindows:
+        if not stored:
+            return cls(baseline=Baseline.from_config(config))
+        windows, seen = {}, {}
+        for start, data in (stored.get("windows") or {}).items():
+            windows[float(start)] = WindowCounts.from_dict(data)
+            seen[float(start)] = list(data.get("seen", []))
+        return cls(
+            baseline=Baseline.from_dict(stored["baseline"]),
+            windows=windows,
+            seen=seen,
+            watermark=float(stored.get("watermark", 0.0)),
+            late=int(stored.get("late", 0)),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        windows = {}
+        for start in sorted(self.windows):
+            windows[repr(start)] = {**self.windows[start].to_dict(), "seen": list(self.seen.get(start, []))}
+        return {"windows": windows, "baseline": self.baseline.to_dict(), "watermark": self.watermark, "late": self.late}
+
+    def counted(self, mention_id: str) -> bool:
+        return any(mention_id in ids for ids in self.seen.values())
+
+    def advance(self, watermark: float, lateness: float) -> None:
+        """Move the watermark forward and close (absorb into the baseline, in order) every window that
+        ended more than ``lateness`` before it; the quiet minutes up to there are absorbed as zeros."""
+        self.watermark = max(self.watermark, watermark)
+        horizon = self.watermark - lateness
+        for start in sorted(self.windows):
+            if start + WINDOW_SECONDS <= horizon:
+                self.baseline = self.baseline.absorb(self.windows.pop(start))
+                self.seen.pop(start, None)
+        self.baseline = self.baseline.catch_up(horizon)
+
+    def window_for(self, published: float, lateness: float) -> WindowCounts | None:
+        """The open window of ``published``'s minute (opened if needed), or None when it is closed already."""
+        start = window_start(published)
+        if start + WINDOW_SECONDS <= self.watermark - lateness:
+            return None
+        if self.baseline.last_start is not None and start <= self.baseline.last_start:
+            return None  # absorbed (as quiet) already: counting it now would count that minute twice
+        return self.windows.get(start) or WindowCounts(start=start)
+
+    def baseline_for(self, window: WindowCounts) -> Baseline:
+        """The baseline the rules compare ``window`` with: the closed windows only (a burst still open
+        must not raise its own expectation). For the warm-up, though, the minutes before ``window`` that
+        are still open count as observed too, or the lateness would delay every brand's warm-up by it."""
+        if self.baseline.last_start is not None:
+            first_open = self.baseline.last_start + WINDOW_SECONDS
+        else:
+            first_open = min(self.windows, default=window.start)
+        minutes_open = max(0, int(round((window.start - first_open) / WINDOW_SECONDS)))
+        return replace(self.baseline, windows=self.baseline.windows + minutes_open)
+
+    @property
+    def newest(self) -> WindowCounts | None:
+        return self.windows[max(self.windows)] if self.windows else None
 
 
 class BrandAlerting:
@@ -31,13 +115,6 @@ class BrandAlerting:
         self.windows = windows
         self.incidents = incidents
         self.config = config
-
-    def _state(self, brand: str, config: AlertConfig) -> tuple[WindowCounts | None, Baseline, float, list[str]]:
-        stored: dict[str, Any] | None = self.windows.get(brand)
-        if not stored:
-            return None, Baseline.from_config(config), 0.0, []
-        window = WindowCounts.from_dict(stored["window"]) if stored.get("window") else None
-        return window, Baseline.from_dict(stored["baseline"]), float(stored["watermark"]), list(stored.get("seen", []))
 
     def _book(self, brand: str, config: AlertConfig) -> IncidentBook:
         stored = self.incidents.get(brand)
@@ -61,38 +138,57 @@ class BrandAlerting:
 
     def evaluate(self, brand: str, info: MentionInfo) -> tuple[list[AlertAction], tuple | None]:
         """The alert actions for one mention, and the new state to ``commit`` (nothing is written here)."""
+        return self.evaluate_batch(brand, [info])
+
+    def evaluate_batch(self, brand: str, infos: list[MentionInfo]) -> tuple[list[AlertAction], tuple | None]:
+        """The alert actions for a brand's mentions in arrival order, and the brand's new state to
+        ``commit`` (``None`` when nothing changed). The worker commits once per batch, not per mention:
+        each commit is a changelog record of the whole brand state."""
         config = self.config()
-        window, baseline, watermark, seen = self._state(brand, config)
-        published = info.published_at if info.published_at is not None else watermark
-        now = max(watermark, published)
-        if info.id in seen:
-            return [], None
-        counted = published >= now - config.max_mention_age_s
-        window, baseline, closed = roll_window(window, baseline, now)
-        if closed is not None:
-            seen = []
-        candidates = []
-        if counted:
-            window = window.add(info, now=now, max_top=config.top_mentions)
-            seen.append(info.id)
-            candidates += evaluate_window(brand, window, baseline, config, now)
-        candidates += evaluate_mention(brand, info, config)
+        state = BrandWindows.load(self.windows.get(brand), config)
         book = self._book(brand, config)
+        actions: list[AlertAction] = []
+        changed = False
+        for info in infos:
+            if state.counted(info.id):
+                continue  # a replay after a crash: counted already, its alerts were sent
+            changed = True
+            actions += self._step(brand, info, state, book, config)
+        if not changed:
+            return [], None
+        return actions, (brand, state.dump(), book.to_dict())
+
+    @staticmethod
+    def _step(brand: str, info: MentionInfo, state: BrandWindows, book: IncidentBook, config: AlertConfig) -> list[AlertAction]:
+        published = info.published_at if info.published_at is not None else state.watermark
+        state.advance(published, config.allowed_lateness_s)
+        now = state.watermark
+        candidates = []
+        window = state.window_for(published, config.allowed_lateness_s) if published >= now - config.max_mention_age_s else None
+        if window is None:
+            state.late += 1
+        else:
+            window = window.add(info, now=now, max_top=config.top_mentions)
+            state.windows[window.start] = window
+            state.seen.setdefault(window.start, []).append(info.id)
+            candidates += evaluate_window(brand, window, state.baseline_for(window), config, now)
+        candidates += evaluate_mention(brand, info, config)
         actions = book.tick(now)
         for candidate in candidates:
             action = book.consider(candidate, now)
             if action is not None:
                 actions.append(action)
-        windows_value = {"window": window.to_dict(), "baseline": baseline.to_dict(), "watermark": now, "seen": seen}
-        return actions, (brand, windows_value, book.to_dict())
+        return actions
 
     def window_summary(self, brand: str) -> dict[str, Any] | None:
-        """The open window and baseline of a brand (for status views)."""
+        """The newest open window and the baseline of a brand (for status views)."""
         stored = self.windows.get(brand)
         if not stored:
             return None
-        window = WindowCounts.from_dict(stored["window"])
-        baseline = Baseline.from_dict(stored["baseline"])
+        state = BrandWindows.load(stored, self.config())
+        window = state.newest
+        if window is None:
+            return None
         net = (window.positive - window.negative) / (window.positive + window.negative) if window.positive + window.negative else None
         return {
             "brand": brand,
@@ -103,6 +199,8 @@ class BrandAlerting:
             "positive": window.positive,
             "net_sentiment": net,
             "reach": window.reach_sum,
-            "baseline_per_minute": baseline.volume_per_minute,
+            "baseline_per_minute": state.baseline.volume_per_minute,
+            "open_windows": len(state.windows),
+            "late": state.late,
             "top_authors": sorted({t.author for t in window.top if t.author}),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Callable
 
@@ -60,3 +61,33 @@ def dead_letters(settings: Settings) -> list[DeadLetter]:
         return [DeadLetter.model_validate_json(record.value) for record in consumer]
     finally:
         consumer.close()
+
+
+class Publisher(threading.Thread):
+    """Publishes mentions at a steady rate from a thread (the ingest side), so that faults can be injected
+    while it runs. ``sent`` counts what was handed to the producer; ``report`` is the producer's report."""
+
+    def __init__(self, settings: Settings, mentions, rate: float) -> None:
+        super().__init__(daemon=True)
+        self.settings = settings
+        self.mentions = mentions
+        self.rate = rate
+        self.sent = 0
+        self.report = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        from streams.sources.producer import MentionProducer
+
+        try:
+            start = time.monotonic()
+            with MentionProducer(self.settings) as producer:
+                for i, mention in enumerate(self.mentions):
+                    delay = start + i / self.rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    producer.send_mention(mention)
+                    self.sent = i + 1
+            self.report = producer.report
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.error = exc

@@ -130,7 +130,9 @@ def test_killing_the_worker_mid_incident_keeps_state_and_does_not_duplicate_aler
     rules = Counter(doc["rule"] for doc in docs)
     assert set(rules) == INCIDENT_RULES and all(count == 1 for count in rules.values()), rules
     opened = Counter(alert["rule"] for _, alert in received if alert["status"] == "open")
-    assert opened == Counter({rule: 1 for rule in INCIDENT_RULES}), opened
+    heard = [(alert["rule"], alert["status"], alert.get("updates")) for _, alert in received]
+    alert_lines = [line for line in log_text.splitlines() if "alert" in line.lower()]
+    assert opened == Counter({rule: 1 for rule in INCIDENT_RULES}), (opened, heard, alert_lines[-30:])
     # author state survived the crash (changelog) and no mention was counted twice by the replay
     expected = Counter(author_key(m) for m in mentions if m.author is not None)
     counted = {key: state["mentions"] for key, state in authors.items()}

@@ -1,0 +1,78 @@
+"""Broker faults: a three-node Kafka cluster (replication 3, min ISR 2) loses a broker mid-replay.
+
+The cluster is the project's own (``streams.services.cluster``), started for this module on its own ports
+(``LYTTER_TEST_CLUSTER_PORT``, default 39092: nodes on 39092/39094/39096, controllers one port up) next to
+the session's single-node Kafka, and wiped first so every run starts from an empty cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from streams.kafka_admin import ensure_topics
+from streams.services import ServiceError
+from streams.services.cluster import LocalKafkaCluster
+from streams.sources.generate import generate_mentions
+from tests.integration.helpers import Publisher, dead_letters, indexed_count, wait_for
+
+pytestmark = pytest.mark.integration
+
+MENTIONS = 6_000
+
+
+@pytest.fixture(scope="module")
+def kafka_cluster(services):
+    cluster = LocalKafkaCluster(
+        services.settings,
+        nodes=3,
+        base_port=int(os.environ.get("LYTTER_TEST_CLUSTER_PORT", "39092")),
+        directory=services.settings.services_dir / "kafka-cluster",
+    )
+    cluster.wipe()
+    problem = None
+    try:
+        cluster.up(timeout=240)
+    except ServiceError as exc:
+        problem = str(exc)
+    if problem is not None:
+        pytest.fail(f"the three-node Kafka cluster could not start:\n{problem}", pytrace=False)
+    yield cluster
+    cluster.down()
+
+
+def test_killing_a_broker_mid_replay_loses_nothing_and_nobody_restarts(lytter, kafka_cluster, worker_factory):
+    settings = lytter.model_copy(update={"kafka_bootstrap": kafka_cluster.bootstrap, "topic_replication": 3})
+    ensure_topics(settings)
+    assert all(len(isr) == 3 for isr in kafka_cluster.in_sync(settings.topic_raw).values())
+    worker = worker_factory(settings)
+    wait_for(lambda: "worker ready" in worker.log_tail(400), 120, "worker ready", worker)
+    worker_pid = worker.pid
+
+    mentions = list(generate_mentions(MENTIONS, seed=23))
+    publisher = Publisher(settings, mentions, rate=150.0)  # ~40 s of publishing
+    publisher.start()
+    wait_for(lambda: publisher.sent >= MENTIONS // 3, 60, "a third of the replay published", worker)
+    # Kill the broker that leads partition 0 of the raw topic: the producer, the worker's consumer and
+    # its producer all lose a leader at once.
+    victim = kafka_cluster.leaders(settings.topic_raw)[0]
+    kafka_cluster.kill(victim)
+    killed_at = publisher.sent
+    time.sleep(15)  # long enough for the controller to fence it and move leadership
+    assert publisher.is_alive() and publisher.sent > killed_at, "publishing stalled while a broker was down"
+    kafka_cluster.start(victim)
+    publisher.join(240)
+    assert not publisher.is_alive(), "the publisher did not finish"
+    assert publisher.error is None, f"the ingest producer failed: {publisher.error!r}"
+    assert publisher.report.published == MENTIONS and publisher.report.failed == 0, publisher.report
+
+    wait_for(lambda: indexed_count(settings) >= MENTIONS, 240, "every mention indexed after the broker fault", worker)
+    time.sleep(2)
+    assert indexed_count(settings) == MENTIONS  # _id = mention id: equal count means none lost, none doubled
+    assert dead_letters(settings) == []
+    # recovered without a restart: the same worker process, still running
+    assert worker.alive() and worker.pid == worker_pid
+    # and the restarted broker caught up: every raw partition is fully replicated again
+    wait_for(lambda: all(len(isr) == 3 for isr in kafka_cluster.in_sync(settings.topic_raw).values()), 120, "ISR back to 3")
