@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from streams.cli import app
 from streams.cli._common import clear_errors, console, fail, settings
@@ -48,16 +49,16 @@ def print_mentions(hits: list[dict], title: str | None = None) -> None:
         sentiment = hit.get("sentiment") or {}
         label = sentiment.get("label", "-")
         text = " ".join((hit.get("text") or "").split())
+        # Mention fields are data: Text cells are printed literally, never parsed as console markup.
         table.add_row(
-            (hit.get("published_at") or "")[:16].replace("T", " "),
-            hit.get("lang", "-"),
-            f"[{colours.get(label, 'white')}]{label}[/] {sentiment.get('score', 0):+.2f}" if sentiment else "-",
-            ", ".join(hit.get("brands") or []) or "-",
-            f"{hit.get('source')}/{hit.get('kind')}",
-            text[:160] + ("…" if len(text) > 160 else ""),
+            Text((hit.get("published_at") or "")[:16].replace("T", " ")),
+            Text(str(hit.get("lang", "-"))),
+            Text(f"{label} {sentiment.get('score', 0):+.2f}", style=colours.get(label, "white")) if sentiment else Text("-"),
+            Text(", ".join(hit.get("brands") or []) or "-"),
+            Text(f"{hit.get('source')}/{hit.get('kind')}"),
+            Text(text[:160] + ("…" if len(text) > 160 else "")),
         )
-    # Mention text is data: print it literally, never as console markup.
-    console.print(table, markup=True, highlight=False)
+    console.print(table, highlight=False)
 
 
 @app.command()
@@ -110,7 +111,10 @@ def search(
     print_mentions(result.hits, title=f"{result.total} mentions")
     for name, buckets in result.aggregations.items():
         if buckets:
-            console.print(f"[bold]{name.replace('by_', 'by ')}[/]: " + ", ".join(f"{k} {v}" for k, v in buckets.items()), highlight=False)
+            console.print(
+                Text(f"{name.replace('by_', 'by ')}: ", style="bold") + Text(", ".join(f"{k} {v}" for k, v in buckets.items())),
+                highlight=False,
+            )
 
 
 CSV_COLUMNS = ["id", "published_at", "source", "kind", "lang", "sentiment", "sentiment_score", "brands", "author", "followers", "influence", "reach", "impact", "url", "title", "text"]

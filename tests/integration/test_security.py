@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from streams.kafka_admin import ensure_topics
 from streams.schema import Mention
@@ -44,7 +45,7 @@ def secure_es(services):
             es_port=es_port,
             es_url=f"http://127.0.0.1:{es_port}",
             es_username="elastic",
-            es_password=password,
+            es_password=SecretStr(password),
         )
     )
     launcher = LocalServices(settings, security=True)
@@ -96,7 +97,7 @@ def test_the_whole_path_works_with_security_on_and_keeps_the_secret(lytter, secu
     # the text is data: shown literally in the terminal table and in JSON, never as markup or query syntax
     table = lytter_cli(settings, "search", "boikott", "--size", "50")
     assert table.returncode == 0, table.stderr
-    assert "[bold red]Boikott[/bold red]" in table.stdout and "<script>alert('lytter')</script>" in table.stdout
+    assert "[bold red]Boikott[/bold red]" in table.stdout and "<script>alert('lytter')</script>" in table.stdout, table.stdout
     lines = lytter_cli(settings, "search", "boikott", "--size", "50", "--json").stdout.splitlines()
     hit = next(doc for doc in map(json.loads, lines) if doc["id"] == "hostile-1")
     assert hit["text"] == HOSTILE
