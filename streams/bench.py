@@ -173,8 +173,9 @@ def run_bench(settings: Settings, count: int, sentiment_n: int, say: Callable[[s
     base = run_pipeline(_isolated(settings, "nomodel", workdir, sentiment_enabled=False), "end to end, sentiment off", count, workdir, say)
     prod = run_pipeline(_isolated(settings, "model", workdir, sentiment_enabled=True), "end to end, sentiment on", count, workdir, say)
     rows.append(("end-to-end mentions/s (model on)", f"{prod.rate:,.0f}", f"{base.rate:,.0f} (model off)", f"{prod.rate / base.rate:.2f}x"))
-    rows.append(("publish->indexed p50 ms", f"{prod.p50_ms:,.0f}", f"{base.p50_ms:,.0f}", f"{prod.p50_ms / base.p50_ms:.2f}x" if base.p50_ms else "-"))
-    rows.append(("publish->indexed p99 ms", f"{prod.p99_ms:,.0f}", f"{base.p99_ms:,.0f}", f"{prod.p99_ms / base.p99_ms:.2f}x" if base.p99_ms else "-"))
+    # the whole replay is published at once: the latency is mostly queueing behind the burst
+    rows.append((f"publish->indexed p50 ms ({count:,} at once)", f"{prod.p50_ms:,.0f}", f"{base.p50_ms:,.0f}", f"{prod.p50_ms / base.p50_ms:.2f}x" if base.p50_ms else "-"))
+    rows.append((f"publish->indexed p99 ms ({count:,} at once)", f"{prod.p99_ms:,.0f}", f"{base.p99_ms:,.0f}", f"{prod.p99_ms / base.p99_ms:.2f}x" if base.p99_ms else "-"))
     rows.append(("worker peak memory MB", f"{prod.peak_rss_mb:,.0f}", f"{base.peak_rss_mb:,.0f}", f"{prod.peak_rss_mb / base.peak_rss_mb:.2f}x"))
 
     bulk, single = es_bulk_vs_single(settings, count, say)
