@@ -47,6 +47,18 @@ def indexed_docs(settings: Settings) -> dict[str, dict]:
         client.close()
 
 
+def alert_docs(settings: Settings) -> list[dict]:
+    """The alert documents in the alerts index (empty before the first alert created it)."""
+    client = sync_client(settings)
+    try:
+        if not client.indices.exists(index=settings.es_alerts_index):
+            return []
+        client.indices.refresh(index=settings.es_alerts_index)
+        return [h["_source"] for h in client.search(index=settings.es_alerts_index, size=1000)["hits"]["hits"]]
+    finally:
+        client.close()
+
+
 def topic_count(settings: Settings, topic: str) -> int:
     return topic_end_offsets(settings, topic)
 

@@ -11,7 +11,7 @@ import yaml
 
 from streams.sources.producer import MentionProducer
 from streams.sources.scenario import Scenario, replay
-from tests.integration.helpers import indexed_count, wait_for
+from tests.integration.helpers import alert_docs, indexed_count, wait_for
 from tests.integration.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -47,19 +47,6 @@ def publish(settings, mentions, speed=SPEED) -> dict[str, float]:
 
         asyncio.run(replay(mentions, send, speed=speed))
     return sent
-
-
-def alert_docs(settings) -> list[dict]:
-    from streams.sinks.elasticsearch import sync_client
-
-    client = sync_client(settings)
-    try:
-        if not client.indices.exists(index=settings.es_alerts_index):
-            return []
-        client.indices.refresh(index=settings.es_alerts_index)
-        return [h["_source"] for h in client.search(index=settings.es_alerts_index, size=1000)["hits"]["hits"]]
-    finally:
-        client.close()
 
 
 @pytest.fixture

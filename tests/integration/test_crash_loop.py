@@ -19,7 +19,7 @@ import yaml
 from models.influence import author_key
 from streams.sinks.elasticsearch import sync_client
 from streams.sources.generate import _BRANDS, generate_mentions
-from tests.integration.helpers import Publisher, dead_letters, indexed_count, wait_for
+from tests.integration.helpers import Publisher, alert_docs, dead_letters, indexed_count, wait_for
 from tests.integration.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -47,17 +47,6 @@ def crash_settings(lytter, tmp_path):
         )
     )
     return lytter.model_copy(update={"watch_file": watch, "worker_batch_size": 256})
-
-
-def alert_docs(settings) -> list[dict]:
-    client = sync_client(settings)
-    try:
-        if not client.indices.exists(index=settings.es_alerts_index):
-            return []
-        client.indices.refresh(index=settings.es_alerts_index)
-        return [h["_source"] for h in client.search(index=settings.es_alerts_index, size=1000)["hits"]["hits"]]
-    finally:
-        client.close()
 
 
 def count_where(settings, query: dict) -> int:
