@@ -99,14 +99,12 @@ def commit_start_offsets(settings: Settings, topics: list[str] | None = None) ->
         if not missing:
             return {}
         start = consumer.beginning_offsets(missing)
-        offsets = {tp: OffsetAndMetadata(start[tp], "", -1) for tp in missing}
-        try:
-            consumer.commit(offsets)
-        except KafkaError as exc:  # the group has live members: they own the offsets
-            import logging
-
-            logging.getLogger(__name__).info("start offsets not committed for %d partitions: %s", len(missing), exc)
-            return {}
+        consumer.commit({tp: OffsetAndMetadata(start[tp], "", -1) for tp in missing})
         return {f"{tp.topic}[{tp.partition}]": start[tp] for tp in missing}
+    except KafkaError as exc:  # e.g. the group has live members: they own the offsets
+        import logging
+
+        logging.getLogger(__name__).info("start offsets not committed: %s", exc)
+        return {}
     finally:
         consumer.close()
