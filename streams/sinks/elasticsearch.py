@@ -382,7 +382,9 @@ class AlertIndexer:
         while True:
             try:
                 await self._ensure()
-                await self.client.index(index=self.index_name, id=alert["alert_id"], document=alert, refresh="wait_for")
+                # No refresh="wait_for": it held every alert up to a refresh interval (1 s) before its
+                # delivery, and a backlog of alerts then took a second each. Searchable within 1 s anyway.
+                await self.client.index(index=self.index_name, id=alert["alert_id"], document=alert)
                 return
             except (es_exceptions.TransportError, es_exceptions.ApiError) as exc:
                 if not is_retryable(exc):

@@ -59,6 +59,14 @@ def alert_docs(settings: Settings) -> list[dict]:
         client.close()
 
 
+def opened_on_webhook(hook, settings: Settings) -> bool:
+    """Whether the webhook has heard an "open" for every alert in the alerts index (delivery follows
+    indexing, so the index is ahead of the webhook for a moment)."""
+    docs = {doc["alert_id"] for doc in alert_docs(settings)}
+    heard = {alert["alert_id"] for _, alert in hook.alerts() if alert["status"] == "open"}
+    return bool(docs) and docs <= heard
+
+
 def topic_count(settings: Settings, topic: str) -> int:
     return topic_end_offsets(settings, topic)
 

@@ -11,7 +11,7 @@ import yaml
 
 from streams.sources.producer import MentionProducer
 from streams.sources.scenario import Scenario, replay
-from tests.integration.helpers import alert_docs, indexed_count, wait_for
+from tests.integration.helpers import alert_docs, indexed_count, opened_on_webhook, wait_for
 from tests.integration.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -65,6 +65,7 @@ def test_scenario_raises_each_incident_alert_once_and_nothing_for_quiet_brands(a
         sent = publish(alerting_settings, mentions)
         wait_for(lambda: indexed_count(alerting_settings) >= len(mentions), 180, "scenario indexed", worker)
         wait_for(lambda: {a["rule"] for a in alert_docs(alerting_settings)} >= INCIDENT_RULES, 60, "the four incident alerts", worker)
+        wait_for(lambda: opened_on_webhook(hook, alerting_settings), 60, "every alert opened on the webhook", worker)
         time.sleep(3)
         docs = alert_docs(alerting_settings)
         received = hook.alerts()
@@ -108,6 +109,7 @@ def test_killing_the_worker_mid_incident_keeps_state_and_does_not_duplicate_aler
         publish(alerting_settings, during[len(during) // 3 :])
         wait_for(lambda: indexed_count(alerting_settings) >= len(mentions), 180, "scenario indexed after restart", worker)
         wait_for(lambda: {a["rule"] for a in alert_docs(alerting_settings)} >= INCIDENT_RULES, 60, "the four incident alerts", worker)
+        wait_for(lambda: opened_on_webhook(hook, alerting_settings), 60, "every alert opened on the webhook", worker)
         time.sleep(3)
         authors = _web(alerting_settings, "/lytter/authors/")
         docs = alert_docs(alerting_settings)

@@ -19,7 +19,7 @@ import yaml
 from models.influence import author_key
 from streams.sinks.elasticsearch import sync_client
 from streams.sources.generate import _BRANDS, generate_mentions
-from tests.integration.helpers import Publisher, alert_docs, dead_letters, indexed_count, wait_for
+from tests.integration.helpers import Publisher, alert_docs, dead_letters, indexed_count, opened_on_webhook, wait_for
 from tests.integration.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -88,7 +88,8 @@ def test_ten_kills_during_a_20k_replay_lose_and_duplicate_nothing(crash_settings
         wait_for(lambda: indexed_count(settings) >= MENTIONS, 600, "the whole replay indexed after the kills", worker)
         # the rest of the pipeline (influence, brand windows, alerts) drains too: every mention was scored
         wait_for(lambda: count_where(settings, {"exists": {"field": "influence"}}) >= MENTIONS, 180, "influence on every mention", worker)
-        time.sleep(5)
+        wait_for(lambda: opened_on_webhook(hook, settings), 120, "every alert opened on the webhook", worker)
+        time.sleep(3)
         authors = httpx.get(f"http://127.0.0.1:{settings.worker_web_port}/lytter/authors/", timeout=30).json()
         windows = httpx.get(f"http://127.0.0.1:{settings.worker_web_port}/lytter/brands/", timeout=30).json()
         docs = alert_docs(settings)
