@@ -59,6 +59,20 @@ def alert_docs(settings: Settings) -> list[dict]:
         client.close()
 
 
+def drained(settings: Settings, topic: str) -> bool:
+    """Whether the worker's consumer group has committed every record of ``topic`` (a later stage has
+    caught up: e.g. the alert stage behind the influence stage)."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="lytter-test-lag")
+    try:
+        committed = admin.list_consumer_group_offsets(settings.app_id)
+    finally:
+        admin.close()
+    done = sum(meta.offset for tp, meta in committed.items() if tp.topic == topic and meta.offset >= 0)
+    return done >= topic_end_offsets(settings, topic) > 0
+
+
 def opened_on_webhook(hook, settings: Settings) -> bool:
     """Whether the webhook has heard an "open" for every alert in the alerts index (delivery follows
     indexing, so the index is ahead of the webhook for a moment)."""

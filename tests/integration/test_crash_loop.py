@@ -19,7 +19,7 @@ import yaml
 from models.influence import author_key
 from streams.sinks.elasticsearch import sync_client
 from streams.sources.generate import _BRANDS, generate_mentions
-from tests.integration.helpers import Publisher, alert_docs, dead_letters, indexed_count, opened_on_webhook, wait_for
+from tests.integration.helpers import Publisher, alert_docs, dead_letters, drained, indexed_count, opened_on_webhook, wait_for
 from tests.integration.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -88,6 +88,9 @@ def test_ten_kills_during_a_20k_replay_lose_and_duplicate_nothing(crash_settings
         wait_for(lambda: indexed_count(settings) >= MENTIONS, 600, "the whole replay indexed after the kills", worker)
         # the rest of the pipeline (influence, brand windows, alerts) drains too: every mention was scored
         wait_for(lambda: count_where(settings, {"exists": {"field": "influence"}}) >= MENTIONS, 180, "influence on every mention", worker)
+        # and the later stages have caught up: brand windows and alerts, then their delivery
+        for topic in (settings.topic_by_brand, settings.topic_alerts):
+            wait_for(lambda: drained(settings, topic), 180, f"the worker through {topic}", worker)
         wait_for(lambda: opened_on_webhook(hook, settings), 120, "every alert opened on the webhook", worker)
         time.sleep(3)
         authors = httpx.get(f"http://127.0.0.1:{settings.worker_web_port}/lytter/authors/", timeout=30).json()
