@@ -26,6 +26,7 @@ from streams.alerting.rules import MentionInfo
 from streams.schema import DeadLetter, EnrichedMention
 from streams.settings import Settings
 from streams.state.brands import BrandAlerting
+from streams.state.progress import StallDetector
 from streams.watch import BrandMatcher, WatchFile
 
 log = logging.getLogger("lytter.worker")
@@ -123,6 +124,29 @@ def create_app(settings: Settings) -> faust.App:
     incidents = app.Table("incidents", default=None, **table_options)
     deliveries = app.Table("deliveries", default=None, **table_options)
     state: dict = {"pipeline": None, "totals": BatchOutcome(), "last_log": 0.0, "influence": None, "closables": []}
+    # source topic -> its agent has a batch in hand (for the stall check)
+    busy: dict[str, bool] = {t: False for t in (settings.topic_raw, settings.topic_enriched, settings.topic_by_brand, settings.topic_alerts)}
+    stalls = StallDetector(settings.worker_stall_seconds)
+
+    @app.timer(interval=5.0)
+    async def reread_stalled_partitions() -> None:
+        """See streams/state/progress.py: a partition whose commit is stuck behind a record that Faust
+        skipped is re-read from its committed offset."""
+        consumer = app.consumer
+        committed = getattr(consumer, "_committed_offset", {})
+        now = time.monotonic()
+        for tp in list(consumer.assignment()):
+            if tp.topic not in busy:
+                continue
+            try:
+                end = consumer.highwater(tp)
+            except Exception:  # noqa: BLE001 - not known yet
+                end = None
+            offset = committed.get(tp)
+            if stalls.check(tp, offset, end, now, busy=busy.get(tp.topic, False)):
+                log.warning("%s[%d]: committed offset stuck at %s with records up to %s; re-reading from it", tp.topic, tp.partition, offset, end)
+                metrics.stalled_partitions.inc()
+                await consumer.seek(tp, offset)
 
     @app.on_before_shutdown.connect
     async def close_clients(app, **kwargs) -> None:
@@ -159,6 +183,7 @@ def create_app(settings: Settings) -> faust.App:
     async def enrich(stream):
         await pipeline()  # load the model and prepare the index before the first batch arrives
         async for events in stream.noack_take(settings.worker_batch_size, within=settings.worker_batch_seconds):
+            busy[settings.topic_raw] = True
             records = [
                 RawRecord(
                     key=event.message.key,
@@ -173,6 +198,7 @@ def create_app(settings: Settings) -> faust.App:
             outcome = await (await pipeline()).process(records)
             for event in events:
                 await stream.ack(event)
+            busy[settings.topic_raw] = False
             _account(state, outcome, records)
 
     @app.agent(enriched_topic, name="lytter.influence")
@@ -184,6 +210,7 @@ def create_app(settings: Settings) -> faust.App:
         indexer = MentionIndexer(settings)
         state["closables"].append(indexer)
         async for events in stream.noack_take(settings.worker_batch_size, within=settings.worker_batch_seconds):
+            busy[settings.topic_enriched] = True
             if state["influence"] is None:
                 state["influence"] = InfluenceStage(_BytesKeys(authors))
             batch = [EnrichedMention.model_validate_json(event.message.value) for event in events]
@@ -200,12 +227,14 @@ def create_app(settings: Settings) -> faust.App:
             await asyncio.gather(*futures)
             for event in events:
                 await stream.ack(event)
+            busy[settings.topic_enriched] = False
 
     @app.agent(by_brand_topic, name="lytter.alerts")
     async def brand_alerts(stream):
         """Windows, baselines and incidents per brand; alert actions go to the alerts topic."""
         alerting = BrandAlerting(_BytesKeys(brand_windows), _BytesKeys(incidents), lambda: watch_file.current().alerts)
         async for events in stream.noack_take(settings.worker_batch_size, within=ALERT_BATCH_SECONDS):
+            busy[settings.topic_by_brand] = True
             by_brand: dict[str, list[MentionInfo]] = {}
             for event in events:
                 by_brand.setdefault(event.message.key.decode("utf-8"), []).append(MentionInfo.from_dict(json.loads(event.message.value)))
@@ -228,6 +257,7 @@ def create_app(settings: Settings) -> faust.App:
                 alerting.commit(pending)
             for event in events:
                 await stream.ack(event)
+            busy[settings.topic_by_brand] = False
 
     @app.agent(alerts_topic, name="lytter.deliver")
     async def deliver(stream):
@@ -240,6 +270,7 @@ def create_app(settings: Settings) -> faust.App:
         indexer = AlertIndexer(settings)
         state["closables"].append(indexer)
         async for events in stream.noack_take(64, within=ALERT_BATCH_SECONDS):
+            busy[settings.topic_alerts] = True
             for event in events:
                 alert = json.loads(event.message.value)
                 await indexer.index(alert)
@@ -261,6 +292,7 @@ def create_app(settings: Settings) -> faust.App:
                 state["alerts_delivered"] = state.get("alerts_delivered", 0) + 1
             for event in events:
                 await stream.ack(event)
+            busy[settings.topic_alerts] = False
 
     @app.page("/lytter/brands/")
     async def brands_view(web, request):

@@ -11,6 +11,9 @@ indexed = Counter("lytter_worker_indexed_total", "Records that ended as an index
 dead_lettered = Counter("lytter_worker_dead_lettered_total", "Records sent to the dead-letter topic", ["stage"], registry=REGISTRY)
 es_bulk_errors = Counter("lytter_worker_es_bulk_errors_total", "Documents Elasticsearch refused in a bulk request", registry=REGISTRY)
 es_outages = Counter("lytter_worker_es_retries_total", "Batches retried because Elasticsearch was unreachable or overloaded", registry=REGISTRY)
+stalled_partitions = Counter(
+    "lytter_worker_stalled_partitions_total", "Source partitions re-read because their commit was stuck behind a skipped record", registry=REGISTRY
+)
 alerts = Counter("lytter_worker_alerts_total", "Alert actions (open, update, close)", ["action", "rule"], registry=REGISTRY)
 batch_size = Histogram(
     "lytter_worker_batch_size", "Mentions per batch", buckets=(1, 8, 32, 64, 128, 256, 512, 1024), registry=REGISTRY

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(256, description="Mentions taken from the stream per batch")
     worker_batch_seconds: float = Field(0.5, description="Longest wait for a batch to fill, seconds")
     worker_web_port: int = Field(6066, description="Port of the worker's web/metrics endpoint")
+    worker_stall_seconds: float = Field(
+        30.0, description="A source partition whose commit has not moved for this long while records wait is re-read from it"
+    )
     worker_session_timeout: float = Field(
         15.0,
         description="Seconds Kafka waits for a silent (crashed) worker before giving its partitions to the others; "
