@@ -1,8 +1,9 @@
 """Crash loop: ``kill -9`` the worker ten times at random points while it works through 20,000 mentions.
 
 Whatever the kill interrupts (start-up, table recovery, a batch half indexed, an alert half delivered),
-the run must end with every mention indexed or dead-lettered exactly once, every incident opened once,
-and the changelog-backed tables (authors, brand windows) counting each mention once.
+the run must end with every mention indexed or dead-lettered exactly once, every incident opened once
+(one alert id), the changelog-backed tables (authors, brand windows) counting each mention once, and a
+webhook delivery repeated only where a kill fell between a POST and its record.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def test_ten_kills_during_a_20k_replay_lose_and_duplicate_nothing(crash_settings
     opened = Counter((doc["brand"], doc["rule"]) for doc in docs)
     assert opened == Counter({(brand, "crisis_keyword"): 1 for brand in keyword_brands}), opened
     opens = Counter(alert["alert_id"] for _, alert in received if alert["status"] == "open")
-    assert set(opens) == {doc["alert_id"] for doc in docs} and set(opens.values()) == {1}, opens
+    assert set(opens) == {doc["alert_id"] for doc in docs}, opens
+    # Delivery to the outside is at-least-once: a kill between a POST and the record of it (flushed right
+    # after) repeats that one delivery on restart. Nothing else may repeat: at most one repeat per kill.
     deliveries = Counter((alert["alert_id"], alert["status"], alert.get("updates", 0)) for _, alert in received)
-    assert max(deliveries.values()) == 1, [d for d, n in deliveries.items() if n > 1]
+    repeated = {d: n for d, n in deliveries.items() if n > 1}
+    assert len(repeated) <= KILLS and all(n == 2 for n in repeated.values()), repeated
