@@ -219,8 +219,10 @@ class BulkResult:
 
 
 def _actions(alias: str, documents: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    # An upsert, not an index: a mention replayed after a crash must not erase the fields a later stage
+    # already set on it (influence, reach, impact); the crash-loop test found mentions left without them.
     for doc in documents:
-        yield {"_op_type": "index", "_index": alias, "_id": doc["id"], "_source": doc}
+        yield {"_op_type": "update", "_index": alias, "_id": doc["id"], "doc": doc, "doc_as_upsert": True}
 
 
 def _error_reason(item: dict[str, Any]) -> tuple[str, int, str]:
