@@ -15,9 +15,7 @@ factor ``nodes`` and min ISR ``nodes - 1`` (so with three nodes one may die and 
 
 from __future__ import annotations
 
-import logging
 import signal
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +33,11 @@ from streams.services.local import (
     _read_tail,
     _read_text,
     _signal_group,
-    _spawn_detached,
+    launch_kafka_node,
+    quiet_kafka_logs,
 )
 from streams.settings import Settings
 
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -165,45 +163,38 @@ class LocalKafkaCluster:
         """Ids of the brokers the cluster metadata lists as registered (empty when nobody answers)."""
         from kafka import KafkaAdminClient
 
-        quiet = logging.getLogger("kafka")
-        level = quiet.level
-        quiet.setLevel(logging.CRITICAL)
         try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=[f"127.0.0.1:{n.port}" for n in self.nodes if self.alive(n.node_id)] or self.bootstrap.split(","),
-                client_id="lytter-cluster-health",
-                request_timeout_ms=int(timeout * 1000),
-            )
-            try:
-                return {int(b["node_id"]) for b in admin.describe_cluster()["brokers"]}
-            finally:
-                admin.close()
+            with quiet_kafka_logs():
+                admin = KafkaAdminClient(
+                    bootstrap_servers=[f"127.0.0.1:{n.port}" for n in self.nodes if self.alive(n.node_id)] or self.bootstrap.split(","),
+                    client_id="lytter-cluster-health",
+                    request_timeout_ms=int(timeout * 1000),
+                )
+                try:
+                    return {int(b["node_id"]) for b in admin.describe_cluster()["brokers"]}
+                finally:
+                    admin.close()
         except Exception:  # noqa: BLE001 - not ready yet, whatever kafka-python says
             return set()
+
+    def partitions(self, topic: str) -> list[dict]:
+        """The partitions of a topic as the cluster describes them (``partition``, ``leader``, ``isr``, ...)."""
+        from kafka import KafkaAdminClient
+
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","), client_id="lytter-cluster-admin")
+        try:
+            (described,) = admin.describe_topics([topic])
+            return described["partitions"]
         finally:
-            quiet.setLevel(level)
+            admin.close()
 
     def leaders(self, topic: str) -> dict[int, int]:
         """``{partition: leader node id}`` of a topic (-1 where it has no leader)."""
-        from kafka import KafkaAdminClient
-
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","), client_id="lytter-cluster-admin")
-        try:
-            (described,) = admin.describe_topics([topic])
-            return {p["partition"]: p["leader"] for p in described["partitions"]}
-        finally:
-            admin.close()
+        return {p["partition"]: p["leader"] for p in self.partitions(topic)}
 
     def in_sync(self, topic: str) -> dict[int, list[int]]:
         """``{partition: in-sync replica ids}`` of a topic."""
-        from kafka import KafkaAdminClient
-
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","), client_id="lytter-cluster-admin")
-        try:
-            (described,) = admin.describe_topics([topic])
-            return {p["partition"]: sorted(p["isr"]) for p in described["partitions"]}
-        finally:
-            admin.close()
+        return {p["partition"]: sorted(p["isr"]) for p in self.partitions(topic)}
 
     def wait_healthy(self, timeout: float = 240.0, progress: Progress | None = None) -> None:
         say = progress or _noop
@@ -236,42 +227,24 @@ class LocalKafkaCluster:
             return None
         return pid if _group_alive(pid, (str(n.properties),)) else None
 
-    def _cluster_id(self) -> str:
-        path = self.directory / "cluster.id"
-        if path.is_file():
-            return path.read_text().strip()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        cluster_id = cfg.new_cluster_id()
-        path.write_text(cluster_id + "\n")
-        return cluster_id
-
     def _spawn(self, n: Node) -> None:
-        s = self.settings
-        java = self.services.java()
-        java_bin = java.home / "bin" / "java"
-        libs = self.services.paths.kafka_libs
-        n.data.mkdir(parents=True, exist_ok=True)
-        n.properties.write_text(
-            cfg.kafka_server_properties(
+        launch_kafka_node(
+            java_bin=self.services.java().home / "bin" / "java",
+            libs=self.services.paths.kafka_libs,
+            heap=self.settings.kafka_heap,
+            directory=n.directory,
+            data=n.data,
+            properties=n.properties,
+            properties_text=cfg.kafka_server_properties(
                 port=n.port,
                 controller_port=n.controller_port,
                 data_dir=n.data,
                 node_id=n.node_id,
                 voters=self.voters,
                 replication=min(3, len(self.nodes)),
-            )
+            ),
+            log4j=n.log4j,
+            log_file=n.log,
+            pid_file=n.pid_file,
+            cluster_id_file=self.directory / "cluster.id",
         )
-        n.log4j.write_text(cfg.KAFKA_LOG4J)
-        if not (n.data / "meta.properties").is_file():
-            command = cfg.kafka_format_command(
-                java=java_bin, libs_dir=libs, log4j_file=n.log4j, cluster_id=self._cluster_id(), properties=n.properties
-            )
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
-            if proc.returncode != 0:
-                raise ServiceError(
-                    f"formatting the storage of cluster node {n.node_id} in {n.data} failed (exit {proc.returncode}):\n"
-                    f"{cfg.tail_lines(proc.stdout + proc.stderr, LOG_TAIL_ON_ERROR)}"
-                )
-        command = cfg.kafka_server_command(java=java_bin, libs_dir=libs, heap=s.kafka_heap, log4j_file=n.log4j, properties=n.properties)
-        pid = _spawn_detached(command, cwd=n.directory, log_file=n.log)
-        n.pid_file.write_text(f"{pid}\n")

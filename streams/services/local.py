@@ -8,6 +8,7 @@ Both come from Maven Central (``mvn``), are cached under ``settings.cache_dir`` 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -24,7 +25,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -302,32 +303,19 @@ class LocalServices:
     def _start_kafka(self, java: cfg.JavaInfo) -> None:
         p = self.paths
         s = self.settings
-        p.kafka_data.mkdir(parents=True, exist_ok=True)
-        p.kafka_properties.write_text(
-            cfg.kafka_server_properties(port=s.kafka_port, controller_port=s.kafka_controller_port, data_dir=p.kafka_data)
+        launch_kafka_node(
+            java_bin=java.home / "bin" / "java",
+            libs=p.kafka_libs,
+            heap=s.kafka_heap,
+            directory=p.kafka_dir,
+            data=p.kafka_data,
+            properties=p.kafka_properties,
+            properties_text=cfg.kafka_server_properties(port=s.kafka_port, controller_port=s.kafka_controller_port, data_dir=p.kafka_data),
+            log4j=p.kafka_log4j,
+            log_file=p.kafka_log,
+            pid_file=p.kafka_pid,
+            cluster_id_file=p.kafka_cluster_id,
         )
-        p.kafka_log4j.write_text(cfg.KAFKA_LOG4J)
-        java_bin = java.home / "bin" / "java"
-        if not (p.kafka_data / "meta.properties").is_file():  # format once; a formatted node is never re-formatted
-            if p.kafka_cluster_id.is_file():
-                cluster_id = p.kafka_cluster_id.read_text().strip()
-            else:
-                cluster_id = cfg.new_cluster_id()
-                p.kafka_cluster_id.write_text(cluster_id + "\n")
-            command = cfg.kafka_format_command(
-                java=java_bin, libs_dir=p.kafka_libs, log4j_file=p.kafka_log4j, cluster_id=cluster_id, properties=p.kafka_properties
-            )
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
-            if proc.returncode != 0:
-                raise ServiceError(
-                    f"formatting the Kafka storage in {p.kafka_data} failed (exit {proc.returncode}):\n"
-                    f"{cfg.tail_lines(proc.stdout + proc.stderr, LOG_TAIL_ON_ERROR)}"
-                )
-        command = cfg.kafka_server_command(
-            java=java_bin, libs_dir=p.kafka_libs, heap=s.kafka_heap, log4j_file=p.kafka_log4j, properties=p.kafka_properties
-        )
-        pid = _spawn_detached(command, cwd=p.kafka_dir, log_file=p.kafka_log)
-        p.kafka_pid.write_text(f"{pid}\n")
 
     def _start_es(self, java: cfg.JavaInfo, say: Progress) -> None:
         p = self.paths
@@ -520,24 +508,20 @@ class LocalServices:
             return False
         from kafka import KafkaAdminClient
 
-        quiet = logging.getLogger("kafka")
-        level = quiet.level
-        quiet.setLevel(logging.CRITICAL)
         try:
-            # only options that kafka-python 2.x and 3.x both accept
-            admin = KafkaAdminClient(
-                bootstrap_servers=[f"127.0.0.1:{port}"], client_id="lytter-services-health", request_timeout_ms=int(timeout * 1000)
-            )
-            try:
-                admin.list_topics()
-                return True
-            finally:
-                admin.close()
+            with quiet_kafka_logs():
+                # only options that kafka-python 2.x and 3.x both accept
+                admin = KafkaAdminClient(
+                    bootstrap_servers=[f"127.0.0.1:{port}"], client_id="lytter-services-health", request_timeout_ms=int(timeout * 1000)
+                )
+                try:
+                    admin.list_topics()
+                    return True
+                finally:
+                    admin.close()
         except Exception as exc:  # not ready yet, whatever kafka-python says; kept for the timeout message
             self._last_health_error["kafka"] = f"{type(exc).__name__}: {exc}"
             return False
-        finally:
-            quiet.setLevel(level)
 
     def _es_health(self, timeout: float = 5.0) -> tuple[bool, str]:
         """(healthy, detail): detail is the cluster status, or why there is none."""
@@ -674,6 +658,57 @@ class LocalServices:
 
 
 # ---------------------------------------------------------------------- process helpers
+
+
+@contextlib.contextmanager
+def quiet_kafka_logs() -> Iterator[None]:
+    """kafka-python logs every refused connection as an error: silence it while probing a starting broker."""
+    quiet = logging.getLogger("kafka")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        quiet.setLevel(level)
+
+
+def launch_kafka_node(
+    *,
+    java_bin: Path,
+    libs: Path,
+    heap: str,
+    directory: Path,
+    data: Path,
+    properties: Path,
+    properties_text: str,
+    log4j: Path,
+    log_file: Path,
+    pid_file: Path,
+    cluster_id_file: Path,
+) -> int:
+    """Write one Kafka node's config, format its storage once (with the cluster id kept in
+    ``cluster_id_file``, shared by the nodes of a cluster), start it detached; returns its pid."""
+    data.mkdir(parents=True, exist_ok=True)
+    properties.write_text(properties_text)
+    log4j.write_text(cfg.KAFKA_LOG4J)
+    if not (data / "meta.properties").is_file():  # format once; a formatted node is never re-formatted
+        if cluster_id_file.is_file():
+            cluster_id = cluster_id_file.read_text().strip()
+        else:
+            cluster_id = cfg.new_cluster_id()
+            cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
+            cluster_id_file.write_text(cluster_id + "\n")
+        command = cfg.kafka_format_command(java=java_bin, libs_dir=libs, log4j_file=log4j, cluster_id=cluster_id, properties=properties)
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise ServiceError(
+                f"formatting the Kafka storage in {data} failed (exit {proc.returncode}):\n"
+                f"{cfg.tail_lines(proc.stdout + proc.stderr, LOG_TAIL_ON_ERROR)}"
+            )
+    command = cfg.kafka_server_command(java=java_bin, libs_dir=libs, heap=heap, log4j_file=log4j, properties=properties)
+    pid = _spawn_detached(command, cwd=directory, log_file=log_file)
+    pid_file.write_text(f"{pid}\n")
+    return pid
 
 
 def _spawn_detached(command: list[str], *, cwd: Path, log_file: Path) -> int:
