@@ -28,11 +28,25 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str, worker: W
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
 
 
-def indexed_count(settings: Settings) -> int:
+def start_or_fail(what: str, start: Callable[[], object]) -> None:
+    """Start a service the tests need; if it cannot start, fail (never skip) with the launcher's reason."""
+    from streams.services import ServiceError
+
+    problem = None
+    try:
+        start()
+    except ServiceError as exc:
+        problem = str(exc)
+    if problem is not None:  # outside the except block: one clear message, no chained traceback
+        pytest.fail(f"{what} could not start:\n{problem}", pytrace=False)
+
+
+def indexed_count(settings: Settings, query: dict | None = None) -> int:
+    """Mentions in the index (matching ``query``, an Elasticsearch query, when given)."""
     client = sync_client(settings)
     try:
         client.indices.refresh(index=settings.es_index_prefix)
-        return client.count(index=settings.es_index_prefix)["count"]
+        return client.count(index=settings.es_index_prefix, query=query)["count"]
     finally:
         client.close()
 

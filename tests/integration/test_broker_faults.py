@@ -13,10 +13,9 @@ import time
 import pytest
 
 from streams.kafka_admin import ensure_topics
-from streams.services import ServiceError
 from streams.services.cluster import LocalKafkaCluster
 from streams.sources.generate import generate_mentions
-from tests.integration.helpers import Publisher, dead_letters, indexed_count, wait_for
+from tests.integration.helpers import Publisher, dead_letters, indexed_count, start_or_fail, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -32,13 +31,7 @@ def kafka_cluster(services):
         directory=services.settings.services_dir / "kafka-cluster",
     )
     cluster.wipe()
-    problem = None
-    try:
-        cluster.up(timeout=240)
-    except ServiceError as exc:
-        problem = str(exc)
-    if problem is not None:
-        pytest.fail(f"the three-node Kafka cluster could not start:\n{problem}", pytrace=False)
+    start_or_fail("the three-node Kafka cluster", lambda: cluster.up(timeout=240))
     yield cluster
     cluster.down()
 

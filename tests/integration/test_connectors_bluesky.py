@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.sources.base import Checkpoints
+from streams.sources.agent import run_agents
 from streams.sources.bluesky import BlueskyConnector
-from streams.sources.http import SourceHttp
-from streams.sources.runner import KafkaPublisher, Runner
 from tests.integration.helpers import indexed_count, indexed_docs, topic_count, wait_for
 from tests.streams.sources.fakes import FakeJetstream, jetstream_other, jetstream_post
 
@@ -18,14 +16,9 @@ T0 = 1_732_100_000_000_000
 
 
 async def _run(settings, jetstream: FakeJetstream, tmp_path) -> dict:
+    """One `lytter ingest run --once` of the connector, with its checkpoints in ``tmp_path``."""
     connector = BlueskyConnector(["hygge kaffe"], jetstream_url=jetstream.ws_url, batch_s=0.05, idle_s=1.0)
-    publisher = KafkaPublisher(settings)
-    http = SourceHttp()
-    try:
-        return await Runner([connector], publisher, Checkpoints(tmp_path / "ingest"), http).run_once()
-    finally:
-        await http.aclose()
-        await publisher.aclose()
+    return await run_agents(settings.model_copy(update={"ingest_state_dir": tmp_path / "ingest"}), [connector], once=True, handle_signals=False)
 
 
 async def test_firehose_posts_matching_keywords_reach_elasticsearch_and_resume_without_duplicates(lytter, worker_factory, tmp_path):

@@ -6,10 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from streams.sources.base import Checkpoints, TokenBucket
-from streams.sources.http import SourceHttp
+from streams.sources.agent import run_agents
+from streams.sources.base import TokenBucket
 from streams.sources.mastodon import MastodonConnector
-from streams.sources.runner import KafkaPublisher, Runner
 from tests.integration.helpers import indexed_count, indexed_docs, topic_count, wait_for
 from tests.streams.sources.fakes import FakeMastodon, mastodon_account
 
@@ -19,14 +18,9 @@ T0 = datetime(2024, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 
 async def _run(settings, instance: FakeMastodon, tmp_path) -> dict:
+    """One `lytter ingest run --once` of the connector, with its checkpoints in ``tmp_path``."""
     connector = MastodonConnector(instance.url, hashtag="skandiair", limit=3, backfill_pages=5, overlap_s=0, limiter=TokenBucket(100, burst=100))
-    publisher = KafkaPublisher(settings)
-    http = SourceHttp()
-    try:
-        return await Runner([connector], publisher, Checkpoints(tmp_path / "ingest"), http).run_once()
-    finally:
-        await http.aclose()
-        await publisher.aclose()
+    return await run_agents(settings.model_copy(update={"ingest_state_dir": tmp_path / "ingest"}), [connector], once=True, handle_signals=False)
 
 
 async def test_hashtag_timeline_reaches_elasticsearch_with_author_engagement_and_thread(lytter, worker_factory, tmp_path):

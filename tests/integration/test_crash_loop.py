@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from models.influence import author_key
-from streams.sinks.elasticsearch import sync_client
 from streams.sources.generate import _BRANDS, generate_mentions
 from tests.integration.helpers import Publisher, alert_docs, dead_letters, drained, indexed_count, opened_on_webhook, wait_for
 from tests.integration.webhook import WebhookReceiver
@@ -50,15 +49,6 @@ def crash_settings(lytter, tmp_path):
     return lytter.model_copy(update={"watch_file": watch, "worker_batch_size": 256})
 
 
-def count_where(settings, query: dict) -> int:
-    client = sync_client(settings)
-    try:
-        client.indices.refresh(index=settings.es_index_prefix)
-        return client.count(index=settings.es_index_prefix, query=query)["count"]
-    finally:
-        client.close()
-
-
 def test_ten_kills_during_a_20k_replay_lose_and_duplicate_nothing(crash_settings, worker_factory):
     settings = crash_settings
     rng = random.Random(20_000)
@@ -88,7 +78,7 @@ def test_ten_kills_during_a_20k_replay_lose_and_duplicate_nothing(crash_settings
         worker = worker_factory(settings, LYTTER_WEBHOOK_URL=hook.url, LYTTER_WORKER_SESSION_TIMEOUT="8")
         wait_for(lambda: indexed_count(settings) >= MENTIONS, 600, "the whole replay indexed after the kills", worker)
         # the rest of the pipeline (influence, brand windows, alerts) drains too: every mention was scored
-        wait_for(lambda: count_where(settings, {"exists": {"field": "influence"}}) >= MENTIONS, 180, "influence on every mention", worker)
+        wait_for(lambda: indexed_count(settings, {"exists": {"field": "influence"}}) >= MENTIONS, 180, "influence on every mention", worker)
         # and the later stages have caught up: brand windows and alerts, then their delivery
         for topic in (settings.topic_by_brand, settings.topic_alerts):
             wait_for(lambda: drained(settings, topic), 180, f"the worker through {topic}", worker)
@@ -111,7 +101,7 @@ def test_ten_kills_during_a_20k_replay_lose_and_duplicate_nothing(crash_settings
     for brand, summary in windows.items():
         assert summary is not None, brand
         start_ms = int(summary["window_start"] * 1000)
-        in_minute = count_where(
+        in_minute = indexed_count(
             settings,
             {"bool": {"filter": [{"term": {"brands": brand}}, {"range": {"published_at": {"gte": start_ms, "lt": start_ms + 60_000, "format": "epoch_millis"}}}]}},
         )

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from streams.sources.generate import generate_mentions
-from streams.sources.producer import MentionProducer
+from streams.sources.producer import publish_all
 from tests.integration.helpers import indexed_count, topic_count, wait_for
 from tests.integration.test_metrics import scrape, total
 
@@ -19,16 +19,12 @@ OUTAGE_SECONDS = 65
 def test_worker_rides_out_an_elasticsearch_outage_and_catches_up(services, lytter, worker_factory):
     first = list(generate_mentions(3000, seed=31))
     second = list(generate_mentions(2000, seed=32))
-    with MentionProducer(lytter) as producer:
-        for mention in first:
-            producer.send_mention(mention)
+    publish_all(lytter, first)
     worker = worker_factory()
     wait_for(lambda: indexed_count(lytter) >= 300, 120, "the replay under way", worker, interval=0.2)
     services.launcher.down(names=["elasticsearch"])
     try:
-        with MentionProducer(lytter) as producer:  # ingest goes on during the outage
-            for mention in second:
-                producer.send_mention(mention)
+        publish_all(lytter, second)  # ingest goes on during the outage
         time.sleep(OUTAGE_SECONDS)
         assert worker.alive(), worker.log_tail()
         log = worker.log_tail(3000)

@@ -21,12 +21,12 @@ from pydantic import SecretStr
 
 from streams.kafka_admin import ensure_topics
 from streams.schema import Mention
-from streams.services import LocalServices, ServiceError
+from streams.services import LocalServices
 from streams.sinks.elasticsearch import setup_indices
 from streams.sources.blogdump import parse_blog_dump
 from streams.sources.producer import publish_all
 from tests.integration.conftest import free_port
-from tests.integration.helpers import dead_letters, indexed_count, wait_for
+from tests.integration.helpers import dead_letters, indexed_count, start_or_fail, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,13 +50,7 @@ def secure_es(services):
     )
     launcher = LocalServices(settings, security=True)
     launcher.wipe()
-    problem = None
-    try:
-        launcher.up(timeout=240, names=["elasticsearch"])
-    except ServiceError as exc:
-        problem = str(exc)
-    if problem is not None:
-        pytest.fail(f"Elasticsearch with security on could not start:\n{problem}", pytrace=False)
+    start_or_fail("Elasticsearch with security on", lambda: launcher.up(timeout=240, names=["elasticsearch"]))
     yield settings
     launcher.wipe()
 

@@ -12,8 +12,8 @@ import pytest
 from streams.sources.blogdump import parse_blog_dump
 from streams.sources.generate import generate_mentions
 from streams.sources.jsonl import replay_jsonl
-from streams.sources.producer import MentionProducer
-from tests.integration.helpers import dead_letters, indexed_count, indexed_docs, topic_count, wait_for
+from streams.sources.producer import MentionProducer, publish_all
+from tests.integration.helpers import dead_letters, drained, indexed_count, indexed_docs, topic_count, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +34,7 @@ def _publish_corpus(settings):
     mentions = []
     for path in sorted(CORPUS.glob("*.txt")):
         mentions += parse_blog_dump(path.read_text(), name=path.name, published_at=datetime(2010, 3, 3, tzinfo=timezone.utc))
-    with MentionProducer(settings) as producer:
-        for mention in mentions:
-            producer.send_mention(mention)
-    assert producer.report.published == len(mentions)
+    assert publish_all(settings, mentions).published == len(mentions)
     return mentions
 
 
@@ -104,27 +101,13 @@ def test_replaying_the_same_input_twice_adds_nothing(lytter, worker_factory, tmp
     second = replay_jsonl(lytter, path)
     assert second.published == 500
     # the worker has consumed the second copy too when its committed offsets reach the end
-    wait_for(lambda: _consumed_all(lytter), 120, "second replay consumed", worker)
+    wait_for(lambda: drained(lytter, lytter.topic_raw), 120, "second replay consumed", worker)
     assert indexed_count(lytter) == 500
-
-
-def _consumed_all(settings) -> bool:
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    try:
-        committed = admin.list_consumer_group_offsets(settings.app_id)
-    finally:
-        admin.close()
-    done = sum(meta.offset for tp, meta in committed.items() if tp.topic == settings.topic_raw)
-    return done >= topic_count(settings, settings.topic_raw)
 
 
 def test_killing_and_restarting_the_worker_loses_nothing(lytter, worker_factory):
     mentions = list(generate_mentions(4000, seed=5))
-    with MentionProducer(lytter) as producer:
-        for mention in mentions:
-            producer.send_mention(mention)
+    publish_all(lytter, mentions)
     worker = worker_factory()
     wait_for(lambda: indexed_count(lytter) >= 300, 120, "the first batches indexed", worker, interval=0.1)
     worker.kill()  # SIGKILL mid-run: no graceful commit
