@@ -13,6 +13,7 @@ as shares of all samples. The raw collapsed stacks are kept for flame graphs.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from collections import Counter
 from pathlib import Path
 
 from streams.settings import Settings
+
+_LINE_NUMBER = re.compile(r":\d+\)$")  # py-spy frames read "function (path/file.py:123)"
 
 
 def summarize(collapsed: Path, top: int = 15) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
@@ -34,7 +37,7 @@ def summarize(collapsed: Path, top: int = 15) -> tuple[int, list[tuple[str, floa
             continue
         n = int(count)
         samples += n
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0] + ")" if " (" in f else f for f in stack.split(";")]
+        frames = [_LINE_NUMBER.sub(")", frame) for frame in stack.split(";")]  # one entry per function, not per line
         self_time[frames[-1]] += n
         for frame in set(frames):
             total_time[frame] += n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from kafka import KafkaAdminClient
@@ -9,6 +10,8 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, NoBrokersAvailable, TopicAlreadyExistsError
 
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class KafkaAdminError(RuntimeError):
@@ -102,9 +105,7 @@ def commit_start_offsets(settings: Settings, topics: list[str] | None = None) ->
         consumer.commit({tp: OffsetAndMetadata(start[tp], "", -1) for tp in missing})
         return {f"{tp.topic}[{tp.partition}]": start[tp] for tp in missing}
     except KafkaError as exc:  # e.g. the group has live members: they own the offsets
-        import logging
-
-        logging.getLogger(__name__).info("start offsets not committed: %s", exc)
+        log.info("start offsets not committed: %s", exc)
         return {}
     finally:
         consumer.close()
