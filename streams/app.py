@@ -62,7 +62,9 @@ class KafkaEnriched:
 
 
 def faust_broker(settings: Settings) -> list[str]:
-    return [f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",") if host.strip()]
+    from streams.kafka_transport import SCHEME  # registers the transport (see its docstring)
+
+    return [f"{SCHEME}://{host.strip()}" for host in settings.kafka_bootstrap.split(",") if host.strip()]
 
 
 def sentiment_model_problem(settings: Settings) -> str | None:
@@ -120,8 +122,7 @@ def create_app(settings: Settings) -> faust.App:
     # co-partitioned with the stream even when batches are processed outside Faust's event context.
     table_options = dict(key_type=bytes, use_partitioner=True, partitions=settings.topic_partitions)
     authors = app.Table("authors", default=None, **table_options)
-    brand_windows = app.Table("brand-windows", default=None, **table_options)
-    incidents = app.Table("incidents", default=None, **table_options)
+    brands = app.Table("brands", default=None, **table_options)  # windows, baseline and incidents per brand
     deliveries = app.Table("deliveries", default=None, **table_options)
     state: dict = {"pipeline": None, "totals": BatchOutcome(), "last_log": 0.0, "influence": None, "closables": []}
     # source topic -> its agent has a batch in hand (for the stall check)
@@ -232,7 +233,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(by_brand_topic, name="lytter.alerts")
     async def brand_alerts(stream):
         """Windows, baselines and incidents per brand; alert actions go to the alerts topic."""
-        alerting = BrandAlerting(_BytesKeys(brand_windows), _BytesKeys(incidents), lambda: watch_file.current().alerts)
+        alerting = BrandAlerting(_BytesKeys(brands), lambda: watch_file.current().alerts)
         async for events in stream.noack_take(settings.worker_batch_size, within=ALERT_BATCH_SECONDS):
             busy[settings.topic_by_brand] = True
             by_brand: dict[str, list[MentionInfo]] = {}
@@ -297,8 +298,8 @@ def create_app(settings: Settings) -> faust.App:
     @app.page("/lytter/brands/")
     async def brands_view(web, request):
         """Open window and baseline per brand (what the alert rules see now)."""
-        alerting = BrandAlerting(_BytesKeys(brand_windows), _BytesKeys(incidents), lambda: watch_file.current().alerts)
-        return web.json({brand: alerting.window_summary(brand) for brand, _ in _BytesKeys(brand_windows).items()})
+        alerting = BrandAlerting(_BytesKeys(brands), lambda: watch_file.current().alerts)
+        return web.json({brand: alerting.window_summary(brand) for brand, _ in _BytesKeys(brands).items()})
 
     @app.page("/lytter/authors/")
     async def authors_view(web, request):

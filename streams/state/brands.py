@@ -16,8 +16,11 @@ seconds into the burst; the baseline they compare with is made of closed windows
 Replays are idempotent: the ids counted in each open window are kept with it, and a mention counted
 already changes nothing (at-least-once delivery after a crash must not inflate the counts).
 
-State per brand (JSON, in the ``brand-windows`` table): ``{"windows": {"<start>": {window counts...,
-"seen": [ids]}}, "baseline": {...}, "watermark": <epoch s>, "late": <count>}``.
+State per brand, one JSON value in the ``brands`` table: ``{"windows": {"<start>": {window counts...,
+"seen": [ids]}}, "baseline": {...}, "watermark": <epoch s>, "late": <count>, "incidents": {...}}``.
+Windows and incidents are one value, so one changelog record: a crash can never restore the windows
+that counted a mention without the incident that mention opened (which then opened again, under
+another id, when the next keyword mention came).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class BrandWindows:
 
     baseline: Baseline
     windows: dict[float, WindowCounts] = field(default_factory=dict)
-    seen: dict[float, list[str]] = field(default_factory=dict)
+    seen: dict[float, set[str]] = field(default_factory=dict)  # ids counted per open window
     watermark: float = 0.0
     late: int = 0
 
@@ -56,7 +59,7 @@ class BrandWindows:
         windows, seen = {}, {}
         for start, data in (stored.get("windows") or {}).items():
             windows[float(start)] = WindowCounts.from_dict(data)
-            seen[float(start)] = list(data.get("seen", []))
+            seen[float(start)] = set(data.get("seen", []))
         return cls(
             baseline=Baseline.from_dict(stored["baseline"]),
             windows=windows,
@@ -68,7 +71,7 @@ class BrandWindows:
     def dump(self) -> dict[str, Any]:
         windows = {}
         for start in sorted(self.windows):
-            windows[repr(start)] = {**self.windows[start].to_dict(), "seen": list(self.seen.get(start, []))}
+            windows[repr(start)] = {**self.windows[start].to_dict(), "seen": sorted(self.seen.get(start, ()))}
         return {"windows": windows, "baseline": self.baseline.to_dict(), "watermark": self.watermark, "late": self.late}
 
     def counted(self, mention_id: str) -> bool:
@@ -89,9 +92,7 @@ class BrandWindows:
         """The open window of ``published``'s minute (opened if needed), or None when it is closed already."""
         start = window_start(published)
         if start + WINDOW_SECONDS <= self.watermark - lateness:
-            return None
-        if self.baseline.last_start is not None and start <= self.baseline.last_start:
-            return None  # absorbed (as quiet) already: counting it now would count that minute twice
+            return None  # closed: absorbed into the baseline (``advance`` closes exactly these)
         return self.windows.get(start) or WindowCounts(start=start)
 
     def baseline_for(self, window: WindowCounts) -> Baseline:
@@ -111,14 +112,13 @@ class BrandWindows:
 
 
 class BrandAlerting:
-    def __init__(self, windows: MutableMapping, incidents: MutableMapping, config: Callable[[], AlertConfig]) -> None:
-        self.windows = windows
-        self.incidents = incidents
+    def __init__(self, states: MutableMapping, config: Callable[[], AlertConfig]) -> None:
+        self.states = states
         self.config = config
 
-    def _book(self, brand: str, config: AlertConfig) -> IncidentBook:
-        stored = self.incidents.get(brand)
-        return IncidentBook.from_dict(stored, config.incidents) if stored else IncidentBook(config.incidents)
+    def _book(self, stored: dict[str, Any] | None, config: AlertConfig) -> IncidentBook:
+        incidents = (stored or {}).get("incidents")
+        return IncidentBook.from_dict(incidents, config.incidents) if incidents else IncidentBook(config.incidents)
 
     def on_mention(self, brand: str, info: MentionInfo) -> list[AlertAction]:
         """Evaluate and commit at once (for callers whose alert output needs no ordering)."""
@@ -132,9 +132,8 @@ class BrandAlerting:
         alert ids) yields the same actions again instead of losing them."""
         if pending is None:
             return
-        brand, windows_value, book_value = pending
-        self.windows[brand] = windows_value
-        self.incidents[brand] = book_value
+        brand, value = pending
+        self.states[brand] = value
 
     def evaluate(self, brand: str, info: MentionInfo) -> tuple[list[AlertAction], tuple | None]:
         """The alert actions for one mention, and the new state to ``commit`` (nothing is written here)."""
@@ -145,8 +144,9 @@ class BrandAlerting:
         ``commit`` (``None`` when nothing changed). The worker commits once per batch, not per mention:
         each commit is a changelog record of the whole brand state."""
         config = self.config()
-        state = BrandWindows.load(self.windows.get(brand), config)
-        book = self._book(brand, config)
+        stored = self.states.get(brand)
+        state = BrandWindows.load(stored, config)
+        book = self._book(stored, config)
         actions: list[AlertAction] = []
         changed = False
         for info in infos:
@@ -156,7 +156,7 @@ class BrandAlerting:
             actions += self._step(brand, info, state, book, config)
         if not changed:
             return [], None
-        return actions, (brand, state.dump(), book.to_dict())
+        return actions, (brand, {**state.dump(), "incidents": book.to_dict()})
 
     @staticmethod
     def _step(brand: str, info: MentionInfo, state: BrandWindows, book: IncidentBook, config: AlertConfig) -> list[AlertAction]:
@@ -170,7 +170,7 @@ class BrandAlerting:
         else:
             window = window.add(info, now=now, max_top=config.top_mentions)
             state.windows[window.start] = window
-            state.seen.setdefault(window.start, []).append(info.id)
+            state.seen.setdefault(window.start, set()).add(info.id)
             candidates += evaluate_window(brand, window, state.baseline_for(window), config, now)
         candidates += evaluate_mention(brand, info, config)
         actions = book.tick(now)
@@ -182,7 +182,7 @@ class BrandAlerting:
 
     def window_summary(self, brand: str) -> dict[str, Any] | None:
         """The newest open window and the baseline of a brand (for status views)."""
-        stored = self.windows.get(brand)
+        stored = self.states.get(brand)
         if not stored:
             return None
         state = BrandWindows.load(stored, self.config())

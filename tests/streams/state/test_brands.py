@@ -13,9 +13,10 @@ def info(i, at, label="neutral", text="hei", influence=10.0, score=0.0):
 
 
 def make(config=None):
-    windows, incidents = {}, {}
+    """(alerting, states, states): windows and incidents live in one value per brand."""
+    states = {}
     config = config or AlertConfig()
-    return BrandAlerting(windows, incidents, lambda: config), windows, incidents
+    return BrandAlerting(states, lambda: config), states, states
 
 
 def newest(windows, brand="Acme"):
@@ -72,7 +73,7 @@ def test_state_survives_a_restart_through_its_tables():
     alerting, windows, incidents = make()
     n = feed_baseline(alerting)
     # a new BrandAlerting over the same tables = a restarted worker over restored tables
-    restarted = BrandAlerting(windows, incidents, lambda: AlertConfig())
+    restarted = BrandAlerting(windows, lambda: AlertConfig())
     actions = []
     for k in range(30):
         actions += restarted.on_mention("Acme", info(n + k, T0 + 40 * 60 + k))
@@ -140,8 +141,8 @@ def test_counts_and_baseline_do_not_depend_on_arrival_order_within_the_lateness(
     jittered = sorted(mentions, key=lambda m: m.published_at + rng.uniform(0, 300))
     for m in jittered:
         shuffled_order.on_mention("Acme", m)
-    a = BrandWindows.load(in_order.windows["Acme"], AlertConfig())
-    b = BrandWindows.load(shuffled_order.windows["Acme"], AlertConfig())
+    a = BrandWindows.load(in_order.states["Acme"], AlertConfig())
+    b = BrandWindows.load(shuffled_order.states["Acme"], AlertConfig())
     assert {s: w.volume for s, w in a.windows.items()} == {s: w.volume for s, w in b.windows.items()}
     assert abs(a.baseline.volume_per_minute - b.baseline.volume_per_minute) < 1e-9
     assert a.baseline.windows == b.baseline.windows and a.late == b.late == 0
@@ -183,3 +184,10 @@ def test_a_batch_gives_the_same_alerts_and_state_as_one_mention_at_a_time():
         actions += got
     assert [(a.kind, a.alert.alert_id) for a in actions] == [(a.kind, a.alert.alert_id) for a in single]
     assert windows == one_windows and incidents == one_incidents
+
+
+def test_windows_and_incidents_are_one_value_so_a_restore_never_splits_them():
+    alerting, states, _ = make()
+    alerting.on_mention("Acme", info(1, T0, label="negative", score=-0.9, influence=95, text="Boykot Acme nu!"))
+    (value,) = states.values()
+    assert value["windows"] and value["incidents"]["incidents"]  # the counted mention and the incident it opened
