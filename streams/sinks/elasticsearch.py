@@ -218,11 +218,21 @@ class BulkResult:
     failed: list[tuple[str, int, str]] = field(default_factory=list)  # (id, status, reason)
 
 
+# The enrich stage's upsert and the influence stage's field update can meet on one document (a replay
+# after a crash): Elasticsearch then answers 409 unless the update retries on the new version.
+RETRY_ON_CONFLICT = 5
+
+
+def _field_update(alias: str, update: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: v for k, v in update.items() if k != "id"}
+    return {"_op_type": "update", "_index": alias, "_id": update["id"], "doc": fields, "retry_on_conflict": RETRY_ON_CONFLICT}
+
+
 def _actions(alias: str, documents: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
     # An upsert, not an index: a mention replayed after a crash must not erase the fields a later stage
     # already set on it (influence, reach, impact); the crash-loop test found mentions left without them.
     for doc in documents:
-        yield {"_op_type": "update", "_index": alias, "_id": doc["id"], "doc": doc, "doc_as_upsert": True}
+        yield {"_op_type": "update", "_index": alias, "_id": doc["id"], "doc": doc, "doc_as_upsert": True, "retry_on_conflict": RETRY_ON_CONFLICT}
 
 
 def _error_reason(item: dict[str, Any]) -> tuple[str, int, str]:
@@ -307,10 +317,7 @@ class MentionIndexer:
         """
         if not updates:
             return 0
-        actions = (
-            {"_op_type": "update", "_index": self.alias, "_id": u["id"], "doc": {k: v for k, v in u.items() if k != "id"}}
-            for u in updates
-        )
+        actions = [_field_update(self.alias, u) for u in updates]  # a list: a retry sends the same again
         delay = 0.5
         while True:
             try:
@@ -324,10 +331,6 @@ class MentionIndexer:
                 log.warning("Elasticsearch unavailable (%s); retrying %d updates in %.1fs", exc, len(updates), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
-                actions = (
-                    {"_op_type": "update", "_index": self.alias, "_id": u["id"], "doc": {k: v for k, v in u.items() if k != "id"}}
-                    for u in updates
-                )
 
     async def close(self) -> None:
         await self.client.close()
