@@ -1,32 +1,77 @@
-"""The worker's Faust transport: records Faust skipped are never acknowledged."""
+"""The worker's Faust transport, on a real (unstarted) Faust consumer: stale records are not acknowledged,
+and a rebalance's ``wait_empty`` is never left waiting for a record (CI hung there once)."""
 
-from types import SimpleNamespace
+from __future__ import annotations
 
-from faust.transport.drivers import aiokafka as faust_aiokafka
+import asyncio
 
-from streams.kafka_transport import SCHEME, Consumer
+import faust
+import pytest
+from faust.types import TP
+from faust.types.tuples import ConsumerMessage
+
+from streams.kafka_transport import SCHEME, Consumer, Transport
+
+RAW = TP("raw", 0)
 
 
-def _consumer(generation: int, flowing: bool) -> Consumer:
-    consumer = Consumer.__new__(Consumer)  # only ``app`` is used by ``ack``'s guard
-    consumer.app = SimpleNamespace(consumer_generation_id=generation, flow_control=SimpleNamespace(is_active=lambda: flowing))
-    return consumer
+@pytest.fixture
+async def app():
+    app = faust.App("lytter-transport-test", broker=f"{SCHEME}://127.0.0.1:1", store="memory://")
+    app.topics.add(app.topic(RAW.topic))
+    await app.topics._update_indices()  # acks are tracked only for the topics the app consumes
+    consumer = app.consumer
+    assert isinstance(consumer, Consumer)
+
+    async def no_broker_commit(*args, **kwargs) -> bool:  # nothing to commit to: this consumer never starts
+        return False
+
+    consumer.commit = no_broker_commit
+    return app
 
 
-def test_only_records_of_the_current_generation_while_flowing_are_acknowledged(monkeypatch):
-    acked = []
-    monkeypatch.setattr(faust_aiokafka.Consumer, "ack", lambda self, message: acked.append(message.offset) or True)
-    stale = SimpleNamespace(generation_id=1, offset=10)
-    current = SimpleNamespace(generation_id=2, offset=11)
-    assert _consumer(2, flowing=True).ack(stale) is False
-    assert _consumer(2, flowing=False).ack(current) is False  # skipped while a rebalance pauses the flow
-    assert _consumer(2, flowing=True).ack(current) is True
-    assert acked == [11]
+def _in_flight(app, offset: int, generation: int) -> ConsumerMessage:
+    message = ConsumerMessage(RAW.topic, RAW.partition, offset, 0.0, None, None, b"k", b"v", None, tp=RAW, generation_id=generation)
+    app.consumer.track_message(message)  # what the stream does when an agent takes the record
+    return message
+
+
+async def test_a_record_of_the_current_generation_is_acknowledged(app):
+    message = _in_flight(app, 5, app.consumer_generation_id)
+    assert message.ack(app.consumer) is True
+    assert list(app.consumer._acked[RAW]) == [5]
+
+
+async def test_a_record_fetched_before_a_rebalance_is_not_acknowledged(app):
+    message = _in_flight(app, 7, app.consumer_generation_id - 1)
+    assert message.ack(app.consumer) is False
+    assert list(app.consumer._acked[RAW]) == []  # the commit stays behind it: it is read again
+    assert message not in app.consumer.unacked  # and nothing waits for this copy of it
+
+
+async def test_wait_empty_returns_when_records_in_flight_are_acknowledged_while_the_flow_is_paused(app):
+    # A rebalance pauses the flow and then waits for the records agents are working on.
+    current = _in_flight(app, 8, app.consumer_generation_id)
+    stale = _in_flight(app, 3, app.consumer_generation_id - 1)
+    app.flow_control.suspend()
+
+    async def agent_finishes_its_batch() -> None:
+        await asyncio.sleep(0.1)
+        current.ack(app.consumer)
+        stale.ack(app.consumer)
+
+    finishing = asyncio.ensure_future(agent_finishes_its_batch())
+    # not wait_for: wait_empty swallows cancellation, so a hang would hang the test too
+    waiting = asyncio.ensure_future(app.consumer.wait_empty())
+    await asyncio.wait({waiting}, timeout=10)
+    hung = not waiting.done()
+    app.consumer._stopped.set()  # wait_empty's loop ends when its consumer stops
+    await asyncio.gather(waiting, finishing)
+    assert not hung, "wait_empty still waited for records acknowledged while the flow was paused"
+    assert list(app.consumer._acked[RAW]) == [8]
 
 
 def test_the_scheme_is_registered_with_faust():
     from faust.transport import by_url
-
-    from streams.kafka_transport import Transport
 
     assert by_url(f"{SCHEME}://127.0.0.1:9092") is Transport
