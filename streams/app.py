@@ -26,7 +26,7 @@ from streams.alerting.rules import MentionInfo
 from streams.schema import DeadLetter, EnrichedMention
 from streams.settings import Settings
 from streams.state.brands import BrandAlerting
-from streams.state.progress import StallDetector
+from streams.state.progress import Stall, StallDetector
 from streams.watch import BrandMatcher, WatchFile
 
 log = logging.getLogger("lytter.worker")
@@ -132,9 +132,8 @@ def create_app(settings: Settings) -> faust.App:
     @app.timer(interval=5.0)
     async def reread_stalled_partitions() -> None:
         """See streams/state/progress.py: a partition whose commit is stuck behind a record that Faust
-        skipped is re-read from its committed offset."""
+        skipped is re-read from its committed offset (and moved past, if a re-read shows no record there)."""
         consumer = app.consumer
-        committed = getattr(consumer, "_committed_offset", {})
         now = time.monotonic()
         for tp in list(consumer.assignment()):
             if tp.topic not in busy:
@@ -143,11 +142,15 @@ def create_app(settings: Settings) -> faust.App:
                 end = consumer.highwater(tp)
             except Exception:  # noqa: BLE001 - not known yet
                 end = None
-            offset = committed.get(tp)
-            if stalls.check(tp, offset, end, now, busy=busy.get(tp.topic, False)):
+            offset = consumer.committed_offset(tp)
+            action = stalls.check(tp, offset, end, now, busy=busy.get(tp.topic, False))
+            if action is Stall.REREAD:
                 log.warning("%s[%d]: committed offset stuck at %s with records up to %s; re-reading from it", tp.topic, tp.partition, offset, end)
                 metrics.stalled_partitions.inc()
                 await consumer.seek(tp, offset)
+            elif action is Stall.HOLE:
+                log.warning("%s[%d]: still stuck at %s after a re-read: no record at that offset (a transaction marker?); moving past it", tp.topic, tp.partition, offset)
+                consumer.skip_hole(tp, offset)
 
     @app.on_before_shutdown.connect
     async def close_clients(app, **kwargs) -> None:

@@ -71,6 +71,37 @@ async def test_wait_empty_returns_when_records_in_flight_are_acknowledged_while_
     assert list(app.consumer._acked[RAW]) == [8]
 
 
+def _commit_point(app, committed: int, acked: list[int]) -> int | None:
+    consumer = app.consumer
+    consumer._committed_offset[RAW] = committed or None  # Faust stores a committed 0 as None
+    consumer._start_offsets = {RAW: committed}  # what the worker's seek to the committed offsets read
+    for offset in acked:
+        _in_flight(app, offset, app.consumer_generation_id).ack(consumer)
+    return consumer._new_offset(RAW)
+
+
+async def test_a_commit_never_moves_past_an_unacknowledged_record_at_the_committed_offset(app):
+    # Faust's own check lets exactly this through (min(acked) - committed > 1 is False for 244 - 243)
+    assert _commit_point(app, 243, [244, 245, 246]) is None
+
+
+async def test_nor_past_an_unacknowledged_first_record():
+    app = faust.App("lytter-transport-test-0", broker=f"{SCHEME}://127.0.0.1:1", store="memory://")
+    app.topics.add(app.topic(RAW.topic))
+    await app.topics._update_indices()
+    assert _commit_point(app, 0, [1, 2]) is None  # Faust skips its check for a committed 0
+
+
+async def test_a_commit_moves_over_the_acknowledged_run_from_the_committed_offset(app):
+    assert _commit_point(app, 243, [243, 244, 246]) == 245  # and stops at the next gap
+
+
+async def test_a_hole_found_by_a_reread_lets_the_commit_move_past_it(app):
+    assert _commit_point(app, 243, [244, 245]) is None
+    app.consumer.skip_hole(RAW, 243)
+    assert app.consumer._new_offset(RAW) == 246
+
+
 def test_the_scheme_is_registered_with_faust():
     from faust.transport import by_url
 
