@@ -24,9 +24,10 @@ from streams.processing.pipeline import BatchOutcome, MentionPipeline, RawRecord
 from streams import metrics
 from streams.alerting.rules import MentionInfo
 from streams.schema import DeadLetter, EnrichedMention
+from streams.kafka_admin import next_record_offset
 from streams.settings import Settings
 from streams.state.brands import BrandAlerting
-from streams.state.progress import Stall, StallDetector
+from streams.state.progress import StallDetector
 from streams.watch import BrandMatcher, WatchFile
 
 log = logging.getLogger("lytter.worker")
@@ -132,7 +133,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.timer(interval=5.0)
     async def reread_stalled_partitions() -> None:
         """See streams/state/progress.py: a partition whose commit is stuck behind a record that Faust
-        skipped is re-read from its committed offset (and moved past, if a re-read shows no record there)."""
+        skipped is re-read from its committed offset (or moved past, if the log has no record there)."""
         consumer = app.consumer
         now = time.monotonic()
         for tp in list(consumer.assignment()):
@@ -143,14 +144,17 @@ def create_app(settings: Settings) -> faust.App:
             except Exception:  # noqa: BLE001 - not known yet
                 end = None
             offset = consumer.committed_offset(tp)
-            action = stalls.check(tp, offset, end, now, busy=busy.get(tp.topic, False))
-            if action is Stall.REREAD:
+            if not stalls.check(tp, offset, end, now, busy=busy.get(tp.topic, False)):
+                continue
+            metrics.stalled_partitions.inc()
+            loop = asyncio.get_running_loop()
+            following = await loop.run_in_executor(None, next_record_offset, settings, tp.topic, tp.partition, offset)
+            if following is not None and following > offset:
+                log.warning("%s[%d]: no record at offsets %d-%d (transaction markers?); moving past them", tp.topic, tp.partition, offset, following - 1)
+                consumer.skip_hole(tp, offset, following)
+            else:
                 log.warning("%s[%d]: committed offset stuck at %s with records up to %s; re-reading from it", tp.topic, tp.partition, offset, end)
-                metrics.stalled_partitions.inc()
                 await consumer.seek(tp, offset)
-            elif action is Stall.HOLE:
-                log.warning("%s[%d]: still stuck at %s after a re-read: no record at that offset (a transaction marker?); moving past it", tp.topic, tp.partition, offset)
-                consumer.skip_hole(tp, offset)
 
     @app.on_before_shutdown.connect
     async def close_clients(app, **kwargs) -> None:

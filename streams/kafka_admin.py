@@ -109,3 +109,29 @@ def commit_start_offsets(settings: Settings, topics: list[str] | None = None) ->
         return {}
     finally:
         consumer.close()
+
+
+def next_record_offset(settings: Settings, topic: str, partition: int, offset: int, timeout: float = 10.0) -> int | None:
+    """The offset of the first record at or after ``offset`` in one partition, or None if none came
+    within ``timeout``. Offsets without a record (transaction markers, compacted records) are skipped
+    by the fetch, so a result above ``offset`` means ``offset`` itself holds no record.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+
+    tp = TopicPartition(topic, partition)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        enable_auto_commit=False,
+        client_id="lytter-next-record",
+        max_poll_records=1,
+    )
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for record in consumer.poll(timeout_ms=500).get(tp, []):
+                return record.offset
+        return None
+    finally:
+        consumer.close()

@@ -1,37 +1,28 @@
 """Stalled-partition detection for the worker's source topics.
 
-Around a rebalance faust-streaming can skip a record it fetched (our crash-loop and broker-fault tests
+Around a rebalance faust-streaming can skip records it fetched (our crash-loop and broker-fault tests
 found it). The worker's transport (streams/kafka_transport.py) never commits past a record that was not
 acknowledged, so the committed offset stays behind the skipped record: nothing is lost, but the running
 worker would not come back for it, and everything after it in that partition waits uncommitted.
 
 The worker checks every few seconds. A partition whose committed offset has not moved for ``stall_s``
-while records wait beyond it is sought back to its committed offset, at a moment when its agent has no
-batch in hand (a batch waiting out an Elasticsearch outage is work in progress, not a stall). The
-records re-read are indexed again under the same ids (idempotent) and fill the gap, so the commit moves.
-
-If the commit is still stuck at the same offset after a re-read, there is no record at that offset to
-process (a transaction marker or a compacted record of a topic written by some other producer): the
-worker then moves past it. One re-read first, so a skipped record is never mistaken for a hole.
+while records wait beyond it is reported once per stall period, at a moment when its agent has no batch
+in hand (a batch waiting out an Elasticsearch outage is work in progress, not a stall). The worker then
+looks at the log: if there is a record at the committed offset it seeks back and reads again (the
+records re-read are indexed again under the same ids, idempotent, and fill the gap); if there is none (a
+transaction marker or a compacted record of a topic some other producer writes) it moves past it.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Hashable
-
-
-class Stall(enum.Enum):
-    REREAD = "reread"  # seek back to the committed offset and read again
-    HOLE = "hole"  # a re-read did not fill it: no record there; move past the offset
 
 
 @dataclass
 class _Seen:
     committed: int | None
     since: float
-    rereads: int = 0
 
 
 class StallDetector:
@@ -39,20 +30,19 @@ class StallDetector:
         self.stall_s = stall_s
         self._seen: dict[Hashable, _Seen] = {}
 
-    def check(self, tp: Hashable, committed: int | None, end: int | None, now: float, busy: bool) -> Stall | None:
-        """What to do about ``tp`` now, if anything (see the module docstring)."""
+    def check(self, tp: Hashable, committed: int | None, end: int | None, now: float, busy: bool) -> bool:
+        """True when ``tp`` is stalled at ``committed`` and should be dealt with now (see the module docstring)."""
         seen = self._seen.get(tp)
         if seen is None or seen.committed != committed:
             self._seen[tp] = _Seen(committed, now)  # progress (or first sight): the clock starts again
-            return None
+            return False
         if committed is None or end is None or end <= committed:
             seen.since = now  # nothing waiting beyond the commit: not a stall
-            return None
+            return False
         if busy or now - seen.since < self.stall_s:
-            return None  # the clock keeps running while busy; act only at an idle moment
-        seen.since = now  # at most one action per stall period
-        seen.rereads += 1
-        return Stall.REREAD if seen.rereads == 1 else Stall.HOLE
+            return False  # the clock keeps running while busy; act only at an idle moment
+        seen.since = now  # at most once per stall period
+        return True
 
     def forget(self, tp: Hashable) -> None:
         self._seen.pop(tp, None)

@@ -20,3 +20,19 @@ def test_partitions_without_a_committed_offset_get_one_at_their_start_once(lytte
         consumer.close()
     # offsets the group has are never touched again
     assert commit_start_offsets(lytter, [lytter.topic_raw]) == {}
+
+
+def test_next_record_offset_reads_the_log(lytter):
+    from kafka import KafkaProducer
+
+    from streams.kafka_admin import ensure_topics, next_record_offset
+
+    ensure_topics(lytter, [lytter.topic_raw])
+    producer = KafkaProducer(bootstrap_servers=lytter.kafka_bootstrap)
+    for n in range(3):
+        producer.send(lytter.topic_raw, value=b"record %d" % n, partition=0)
+    producer.flush()
+    producer.close()
+    assert next_record_offset(lytter, lytter.topic_raw, 0, 0) == 0
+    assert next_record_offset(lytter, lytter.topic_raw, 0, 2) == 2
+    assert next_record_offset(lytter, lytter.topic_raw, 0, 3, timeout=2) is None  # nothing there yet
