@@ -62,11 +62,18 @@ def ensure_topics(settings: Settings, topics: list[str] | None = None) -> list[s
         admin.close()
 
 
+def _offsets_consumer(settings: Settings, client_id: str, **options):
+    """A kafka-python consumer for reading or committing offsets by hand (never auto-commits)."""
+    from kafka import KafkaConsumer
+
+    return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), client_id=client_id, enable_auto_commit=False, **options)
+
+
 def topic_end_offsets(settings: Settings, topic: str) -> int:
     """Sum of the end offsets of a topic's partitions (records ever written, for append-only topics)."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="lytter-offsets")
+    consumer = _offsets_consumer(settings, "lytter-offsets")
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in partitions]
@@ -86,16 +93,11 @@ def commit_start_offsets(settings: Settings, topics: list[str] | None = None) ->
     everywhere, the seek rewinds to it and nothing is skipped. Possible only while the group has no live
     member (first start, or the crashed member's session has expired); otherwise nothing is done.
     """
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
     from kafka.structs import OffsetAndMetadata
 
     topics = topics or lytter_topics(settings)
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
-        group_id=settings.app_id,
-        enable_auto_commit=False,
-        client_id="lytter-start-offsets",
-    )
+    consumer = _offsets_consumer(settings, "lytter-start-offsets", group_id=settings.app_id)
     try:
         tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
         missing = [tp for tp in tps if consumer.committed(tp) is None]
@@ -116,15 +118,10 @@ def next_record_offset(settings: Settings, topic: str, partition: int, offset: i
     within ``timeout``. Offsets without a record (transaction markers, compacted records) are skipped
     by the fetch, so a result above ``offset`` means ``offset`` itself holds no record.
     """
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
 
     tp = TopicPartition(topic, partition)
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
-        enable_auto_commit=False,
-        client_id="lytter-next-record",
-        max_poll_records=1,
-    )
+    consumer = _offsets_consumer(settings, "lytter-next-record", max_poll_records=1)
     try:
         consumer.assign([tp])
         consumer.seek(tp, offset)

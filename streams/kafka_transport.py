@@ -33,6 +33,11 @@ SCHEME = "lytter-kafka"
 
 
 class Consumer(faust_aiokafka.Consumer):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # committed offsets read at the last seek, 0 included: Faust's own record of them turns 0 into None
+        self._start_offsets: dict[TP, int] = {}
+
     def ack(self, message) -> bool:
         if message.generation_id != self.app.consumer_generation_id:
             self._unacked_messages.discard(message)  # it will be read again; nothing waits for this copy
@@ -41,14 +46,13 @@ class Consumer(faust_aiokafka.Consumer):
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         offsets = await super().seek_to_committed()
-        # kept with 0 included: Faust's own record of them turns 0 into None
         self._start_offsets = {ensure_TP(tp): o for tp, o in offsets.items() if o is not None and o >= 0}
         return offsets
 
     def committed_offset(self, tp: TP) -> int | None:
         """The partition's committed offset (the next record to process), or None when it has none."""
         committed = self._committed_offset[tp]
-        return committed if committed is not None else getattr(self, "_start_offsets", {}).get(tp)
+        return committed if committed is not None else self._start_offsets.get(tp)
 
     def _new_offset(self, tp: TP) -> int | None:
         acked = self._acked[tp]

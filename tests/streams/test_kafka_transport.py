@@ -85,10 +85,7 @@ async def test_a_commit_never_moves_past_an_unacknowledged_record_at_the_committ
     assert _commit_point(app, 243, [244, 245, 246]) is None
 
 
-async def test_nor_past_an_unacknowledged_first_record():
-    app = faust.App("lytter-transport-test-0", broker=f"{SCHEME}://127.0.0.1:1", store="memory://")
-    app.topics.add(app.topic(RAW.topic))
-    await app.topics._update_indices()
+async def test_nor_past_an_unacknowledged_first_record(app):
     assert _commit_point(app, 0, [1, 2]) is None  # Faust skips its check for a committed 0
 
 
