@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     app_id: str = Field("lytter", description="Faust application id (consumer group and table prefix)")
     worker_batch_size: int = Field(256, description="Mentions taken from the stream per batch")
     worker_batch_seconds: float = Field(0.5, description="Longest wait for a batch to fill, seconds")
+    worker_batches_in_flight: int = Field(
+        2,
+        ge=1,
+        le=8,
+        description="Batches the enrich stage works on at once: while the model scores one, the event loop "
+        "indexes the one before and takes the next (1 = one batch at a time)",
+    )
     worker_web_port: int = Field(6066, description="Port of the worker's web/metrics endpoint")
     worker_stall_seconds: float = Field(
         30.0, description="A source partition whose commit has not moved for this long while records wait is re-read from it"
@@ -74,7 +81,13 @@ class Settings(BaseSettings):
     model_path: Path | None = Field(None, description="transformers sequence-classification model directory; default: the built model in the cache")
     model_labels: str = Field("", description="Label mapping 'model_label=negative,...' when the model's id2label is not negative/neutral/positive")
     model_precision: str = Field("auto", description="Inference precision: auto (bf16 on CPUs with AMX when the build checked it, else int8 if it kept the dev predictions, else fp32), fp32, bf16 or int8")
-    model_threads: int = Field(0, description="torch intra-op threads for inference (0 = all cores)")
+    model_threads: int = Field(0, description="CPU threads for inference (0 = all cores)")
+    model_lanes: int = Field(
+        0,
+        ge=0,
+        description="Length buckets scored at once, each on model_threads / model_lanes torch threads "
+        "(0 = one per thread; 1 = one bucket at a time on all threads)",
+    )
     model_max_length: int = Field(128, description="Tokens per text for sentiment")
 
     # --- brands and alerts --------------------------------------------------------------------

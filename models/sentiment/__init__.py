@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -33,7 +34,9 @@ log = logging.getLogger(__name__)
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "int8", "bf16")
 MANIFEST = "lytter_manifest.json"
-DEFAULT_BATCH_SIZE = 64
+#: Texts per length bucket: small enough that a worker batch (256) makes several buckets for the lanes
+#: to share and little padding, large enough for efficient matrix products (32 and 64 measure alike).
+DEFAULT_BATCH_SIZE = 32
 
 __all__ = [
     "LABELS",
@@ -257,7 +260,7 @@ class SentimentModel:
 
     def __init__(self, model, tokenizer, mapping: dict[int, str], *, version: str, path: Path,
                  max_length: int, precision: str, batch_size: int = DEFAULT_BATCH_SIZE, manifest: dict | None = None,
-                 fast_pooling: bool = True) -> None:
+                 fast_pooling: bool = True, lanes: int = 1) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.mapping = mapping
@@ -268,6 +271,10 @@ class SentimentModel:
         self.batch_size = batch_size
         self.manifest = manifest or {}
         self.fast_pooling = bool(getattr(model.config, "lytter_pooling", None)) and hasattr(model, "bert") and fast_pooling
+        self.lanes = max(1, int(lanes))
+        # Lanes score length buckets side by side (forward passes release the GIL). The pool's threads
+        # live as long as the model; they are daemon threads of concurrent.futures, idle when unused.
+        self._lanes = ThreadPoolExecutor(self.lanes, thread_name_prefix="lytter-sentiment") if self.lanes > 1 else None
         import torch
 
         index = {label: i for i, label in enumerate(LABELS)}
@@ -287,12 +294,16 @@ class SentimentModel:
         threads: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         fast_pooling: bool = True,
+        lanes: int | None = None,
     ) -> "SentimentModel":
         """Load from ``path``, else ``settings.model_path``, else the built model in ``settings.cache_dir``.
 
         ``precision``: ``auto`` (default) uses bf16 on CPUs with AMX and int8 elsewhere, each only when
         the build measured that it keeps the dev predictions (the model's manifest); ``fp32``, ``int8``,
-        ``bf16`` force one. Threads: ``threads``, else ``settings.model_threads`` (0 = all cores).
+        ``bf16`` force one. Threads: ``threads``, else ``settings.model_threads`` (0 = all cores). Lanes:
+        ``lanes``, else ``settings.model_lanes`` (0 = one per thread): that many length buckets are scored
+        at once, each with threads / lanes torch threads. For a small encoder on short texts one bucket
+        per core beats all cores on one bucket (its matrices are too small to split well).
         """
         if settings is None:
             from streams.settings import get_settings
@@ -309,7 +320,10 @@ class SentimentModel:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         n_threads = threads if threads is not None else settings.model_threads
-        torch.set_num_threads(n_threads if n_threads and n_threads > 0 else (os.cpu_count() or 1))
+        n_threads = n_threads if n_threads and n_threads > 0 else (os.cpu_count() or 1)
+        n_lanes = lanes if lanes is not None else getattr(settings, "model_lanes", 1)
+        n_lanes = min(n_threads, n_lanes if n_lanes and n_lanes > 0 else n_threads)
+        torch.set_num_threads(max(1, n_threads // n_lanes))
         try:
             with quiet_transformers():
                 tokenizer = AutoTokenizer.from_pretrained(str(target))
@@ -333,6 +347,7 @@ class SentimentModel:
         return cls(
             model, tokenizer, mapping, version=_version_of(target, manifest, model.config), path=target,
             max_length=max_length, precision=chosen, batch_size=batch_size, manifest=manifest, fast_pooling=fast_pooling,
+            lanes=n_lanes,
         )
 
     @property
@@ -350,24 +365,30 @@ class SentimentModel:
         # length together, so almost no padding is computed
         ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
-        logits = None
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                width = max(len(ids[i]) for i in idx)
-                input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
-                for row, i in enumerate(idx):
-                    input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
-                    mask[row, : len(ids[i])] = 1
-                with autocast:
-                    batch_logits = self._forward(input_ids, mask)
-                if logits is None:
-                    logits = torch.empty(len(texts), batch_logits.shape[-1])
-                logits[torch.tensor(idx)] = batch_logits.float()
+        buckets = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        if self._lanes is not None and len(buckets) > 1:
+            # one bucket per core, each on one torch thread (see ``lanes`` in load)
+            results = list(self._lanes.map(lambda bucket: self._bucket_logits(ids, bucket), buckets))
+        else:
+            results = [self._bucket_logits(ids, bucket) for bucket in buckets]
+        logits = torch.empty(len(texts), results[0].shape[-1])
+        for bucket, bucket_logits in zip(buckets, results):
+            logits[torch.tensor(bucket)] = bucket_logits
         return torch.softmax(logits, dim=-1) @ self._collect
+
+    def _bucket_logits(self, ids: list[list[int]], bucket: list[int]):
+        import torch
+
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        width = max(len(ids[i]) for i in bucket)
+        input_ids = torch.full((len(bucket), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(bucket), width), dtype=torch.long)
+        for row, i in enumerate(bucket):
+            input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
+            mask[row, : len(ids[i])] = 1
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
+        with torch.inference_mode(), autocast:
+            return self._forward(input_ids, mask).float()
 
     def _forward(self, input_ids, attention_mask):
         if not self.fast_pooling:
@@ -395,4 +416,4 @@ class SentimentModel:
         return out
 
     def __repr__(self) -> str:
-        return f"SentimentModel({str(self.path)!r}, version={self.version!r}, precision={self.precision!r})"
+        return f"SentimentModel({str(self.path)!r}, version={self.version!r}, precision={self.precision!r}, lanes={self.lanes})"

@@ -112,6 +112,20 @@ def test_threads_from_settings(built_model_dir, model_settings):
         torch.set_num_threads(before)
 
 
+def test_lanes_split_threads_and_give_the_same_probabilities(built_model_dir, model_settings, fp32_model):
+    before = torch.get_num_threads()
+    try:
+        settings = model_settings.model_copy(update={"model_threads": 2, "model_lanes": 0})
+        laned = SentimentModel.load(built_model_dir, settings=settings, precision="fp32", batch_size=2)
+        assert laned.lanes == 2 and torch.get_num_threads() == 1  # 0 = one lane per thread, one torch thread each
+        texts = TEXTS * 3  # several buckets, so the two lanes both work
+        assert torch.allclose(laned.probabilities(texts), fp32_model.probabilities(texts), atol=1e-5)
+        one = SentimentModel.load(built_model_dir, settings=settings.model_copy(update={"model_lanes": 1}), precision="fp32")
+        assert one.lanes == 1 and torch.get_num_threads() == 2  # one lane on all threads
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_manifest(built_model_dir):
     m = json.loads((built_model_dir / MANIFEST).read_text())
     assert m["version"].startswith("e5s-") and m["trained_at"] and m["seed"]
