@@ -84,13 +84,15 @@ def run(settings=None, *, n: int = 1000, baseline_n: int = 300, repeats: int = 3
         "model_version": model.version,
         "size_mb": round(dir_size(model_dir) / 1e6, 1) if model_dir.is_dir() else None,
         "load_seconds": round(load_s, 2),
-        "threads": torch.get_num_threads(),
+        "threads": torch.get_num_threads() * model.lanes,
+        "lanes": model.lanes,
         "cpu_count": os.cpu_count(),
         "texts": n,
         "mean_tokens": round(n_tokens / n, 1),
         "production": {},
     }
-    say(f"model {model.version}: {result['size_mb']} MB, loaded in {load_s:.2f}s; {n} texts, {result['mean_tokens']} tokens on average, {result['threads']} threads")
+    say(f"model {model.version}: {result['size_mb']} MB, loaded in {load_s:.2f}s; {n} texts, {result['mean_tokens']} tokens on average, "
+        f"{model.lanes} lane(s) x {torch.get_num_threads()} torch thread(s)")
     for precision in precisions:
         m = model if precision in ("auto", model.precision) else SentimentModel.load(model_dir, settings=settings, precision=precision)
         m.predict(texts[:64])  # warm-up
@@ -101,6 +103,9 @@ def run(settings=None, *, n: int = 1000, baseline_n: int = 300, repeats: int = 3
 
     from transformers import pipeline
 
+    # the baseline as a user would run it: torch's own default, every core on each call (the
+    # production model may have left torch at one thread per lane)
+    torch.set_num_threads(os.cpu_count() or 1)
     with quiet_transformers():
         pipe = pipeline("text-classification", model=str(model_dir), device=-1)
     subset = texts[:baseline_n]
