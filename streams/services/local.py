@@ -781,14 +781,25 @@ def _cmdline(pid: int) -> str:
     return " ".join(text)
 
 
-def _group_alive(pgid: int, markers: tuple[str, ...]) -> bool:
-    """Whether the process group started for a service still runs (and is that service, not a reused pid)."""
-    members = _group_members(pgid)
-    if not members:
-        return False
-    if not Path("/proc/self/cmdline").exists():
-        return True
-    return any(marker in _cmdline(pid) for pid in members for marker in markers)
+def _group_alive(pgid: int, markers: tuple[str, ...], attempts: int = 20, pause: float = 0.05) -> bool:
+    """Whether the process group started for a service still runs (and is that service, not a reused pid).
+
+    A process in the middle of exec shows an empty command line for a moment: then look again rather than
+    call a node that is just starting dead (a fresh-clone CI run failed the three-node cluster that way).
+    """
+    for _ in range(attempts):
+        members = _group_members(pgid)
+        if not members:
+            return False
+        if not Path("/proc/self/cmdline").exists():
+            return True
+        texts = [_cmdline(pid) for pid in members]
+        if any(marker in text for text in texts for marker in markers):
+            return True
+        if all(text.strip() for text in texts):
+            return False  # every member readable, none is the service: a reused pid
+        time.sleep(pause)
+    return False
 
 
 def _signal_group(pgid: int, sig: int) -> None:

@@ -31,7 +31,11 @@ def kafka_cluster(services):
         directory=services.settings.services_dir / "kafka-cluster",
     )
     cluster.wipe()
-    start_or_fail("the three-node Kafka cluster", lambda: cluster.up(timeout=240))
+    try:
+        start_or_fail("the three-node Kafka cluster", lambda: cluster.up(timeout=240))
+    except BaseException:  # pytest.fail included: stop the nodes that did start
+        cluster.down()
+        raise
     yield cluster
     cluster.down()
 
