@@ -34,7 +34,7 @@ from streams.watch import BrandMatcher, WatchFile
 
 log = logging.getLogger("lytter.worker")
 
-#: Python's thread switch interval in the worker (see create_app).
+#: Python's thread switch interval in the worker process (see run_worker).
 GIL_SWITCH_SECONDS = 0.0005
 
 
@@ -97,10 +97,6 @@ def load_sentiment(settings: Settings):
 
 
 def create_app(settings: Settings) -> faust.App:
-    # The model's forward passes release the GIL around every torch op and take it back after; with
-    # Python's default 5 ms switch interval each of those waits behind the event loop's Python work
-    # (the convoy effect) and the sentiment threads sat half idle. 0.5 ms: +18% mentions/s (lytter bench).
-    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     app = faust.App(
         settings.app_id,
         broker=faust_broker(settings),
@@ -451,6 +447,11 @@ def run_worker(settings: Settings) -> None:
     committed = commit_start_offsets(settings, [settings.topic_raw, settings.topic_enriched, settings.topic_by_brand, settings.topic_alerts])
     if committed:
         log.info("committed start offsets for %d partitions without one", len(committed))
+    # Process-wide, so set here in the worker process rather than in create_app. The model's forward
+    # passes release the GIL around every torch op and take it back after; with Python's default 5 ms
+    # switch interval each of those waits behind the event loop's Python work (the convoy effect) and the
+    # sentiment threads sat half idle. 0.5 ms: +18% mentions/s together with batches in flight (lytter bench).
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
     worker.execute_from_commandline()

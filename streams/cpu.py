@@ -41,20 +41,9 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 def group_cpu_seconds(pgid: int) -> float:
     """CPU seconds of the live processes of a process group (a service and what its launcher started)."""
-    total = 0.0
-    if not _PROC.is_dir():
-        return total
-    for entry in os.scandir(_PROC):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if int(entry.name) == pgid or int(fields[2]) == pgid:
-            total += cpu_seconds_from_stat(stat, _ticks())
-    return total
+    from streams.services.local import _group_members
+
+    return sum(process_cpu_seconds(pid) or 0.0 for pid in _group_members(pgid))
 
 
 @dataclass(frozen=True)

@@ -321,9 +321,9 @@ class SentimentModel:
 
         n_threads = threads if threads is not None else settings.model_threads
         n_threads = n_threads if n_threads and n_threads > 0 else (os.cpu_count() or 1)
-        n_lanes = lanes if lanes is not None else getattr(settings, "model_lanes", 1)
+        n_lanes = lanes if lanes is not None else settings.model_lanes
         n_lanes = min(n_threads, n_lanes if n_lanes and n_lanes > 0 else n_threads)
-        torch.set_num_threads(max(1, n_threads // n_lanes))
+        torch.set_num_threads(n_threads // n_lanes)
         try:
             with quiet_transformers():
                 tokenizer = AutoTokenizer.from_pretrained(str(target))

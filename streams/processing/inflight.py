@@ -48,11 +48,6 @@ class BatchesInFlight:
         while len(self._tasks) >= self.limit:
             await self._tasks.popleft()
 
-    async def drain(self) -> None:
-        """Wait for every batch in flight (raising the first error)."""
-        while self._tasks:
-            await self._tasks.popleft()
-
     def cancel(self) -> None:
         """Stop the batches in flight (shutdown, rebalance): their records were not acknowledged."""
         for task in self._tasks:
