@@ -10,8 +10,23 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """A setting's value is not valid; the message names its environment variable and what is wrong."""
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per bad value, as ``LYTTER_<FIELD>=<value>: <problem>`` (secrets not echoed)."""
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error.get("loc") else "?"
+        name = f"LYTTER_{field.upper()}"
+        shown = "" if "password" in field or "token" in field or "secret" in field else f"={error.get('input')!r}"
+        lines.append(f"setting {name}{shown}: {error['msg']}")
+    return "; ".join(lines) + " (see `lytter settings` for every setting, its type and default)"
 
 
 def _default_cache_dir() -> Path:
@@ -20,6 +35,13 @@ def _default_cache_dir() -> Path:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LYTTER_", env_file=None, extra="ignore")
+
+    def __init__(self, **values) -> None:
+        # pydantic's report is a multi-line traceback naming the field; users set environment variables
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(describe_errors(exc)) from None
 
     # --- Kafka --------------------------------------------------------------------------------
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated")

@@ -19,7 +19,13 @@ err_console = Console(stderr=True)
 
 def settings() -> Settings:
     # Read from the environment each time (not cached): one process may serve several commands (tests).
-    return Settings()
+    from streams.settings import SettingsError
+
+    try:
+        return Settings()
+    except SettingsError as exc:  # a bad LYTTER_* value: one line naming it, before any work starts
+        fail(str(exc))
+        raise  # unreachable: fail exits
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -34,9 +40,10 @@ def clear_errors() -> Iterator[None]:
     from streams.sources.producer import PublishError
 
     from streams.demo import DemoError
+    from streams.settings import SettingsError
     from streams.watch import WatchConfigError
 
-    known: tuple[type[BaseException], ...] = (KafkaAdminError, PublishError, FileNotFoundError, DemoError, WatchConfigError)
+    known: tuple[type[BaseException], ...] = (KafkaAdminError, PublishError, FileNotFoundError, DemoError, WatchConfigError, SettingsError)
     try:
         from streams.services import ServiceError
 
@@ -53,6 +60,8 @@ def clear_errors() -> Iterator[None]:
         yield
     except known as exc:
         fail(str(exc))
+    except typer.Exit:  # a deliberate exit (fail() included) is a RuntimeError to click: let it through
+        raise
     except Exception as exc:  # elasticsearch connection problems deserve a hint, not a traceback
         from elastic_transport import ConnectionError as ESConnectionError
 
