@@ -242,9 +242,8 @@ def create_app(settings: Settings) -> faust.App:
             )
             futures = []
             for e in batch:
-                info = MentionInfo.from_enriched(e)
-                payload = json.dumps(info.to_dict(), ensure_ascii=False).encode("utf-8")
-                for brand in e.brands:
+                for brand in e.brands:  # each brand's alert rules read that brand's own sentiment
+                    payload = json.dumps(MentionInfo.from_enriched(e, brand).to_dict(), ensure_ascii=False).encode("utf-8")
                     futures.append(await by_brand_topic.send(key=brand.encode("utf-8"), value=payload))
             await asyncio.gather(*futures)
             for event in events:

@@ -96,6 +96,14 @@ class Sentiment(BaseModel):
     model_version: str
 
 
+class BrandSentiment(BaseModel):
+    """The stance toward one matched brand, from the parts of the text that speak about it."""
+
+    brand: str
+    label: Literal["negative", "neutral", "positive"]
+    score: float = Field(description="p(positive) - p(negative), in [-1, 1]")
+
+
 class EnrichedMention(BaseModel):
     """What the worker indexes: the mention plus everything Lytter derived from it."""
 
@@ -106,11 +114,16 @@ class EnrichedMention(BaseModel):
     lang_confidence: float
     sentiment: Sentiment | None = None
     brands: list[str] = Field(default_factory=list)
+    brand_sentiment: list[BrandSentiment] = Field(default_factory=list)
     influence: float | None = None
     reach: float | None = None
     impact: float | None = None
     ingested_at: datetime | None = None
     indexed_at: datetime | None = None
+
+    def sentiment_for(self, brand: str) -> BrandSentiment | None:
+        """This brand's sentiment, if the worker scored one."""
+        return next((b for b in self.brand_sentiment if b.brand == brand), None)
 
     def to_document(self) -> dict[str, Any]:
         """The Elasticsearch document: the mention's fields at top level, enrichment beside them."""
@@ -121,6 +134,13 @@ class EnrichedMention(BaseModel):
         if self.sentiment is not None:
             doc["sentiment"] = self.sentiment.model_dump(mode="json")
         doc["brands"] = list(self.brands)
+        if self.brand_sentiment:
+            # brand_label ("Fjordbank:positive") keeps brand and label together for filters and terms
+            # aggregations, which an array of plain objects would flatten apart.
+            doc["brand_sentiment"] = [
+                {"brand": b.brand, "label": b.label, "score": round(b.score, 4), "brand_label": f"{b.brand}:{b.label}"}
+                for b in self.brand_sentiment
+            ]
         for name in ("influence", "reach", "impact"):
             value = getattr(self, name)
             if value is not None:

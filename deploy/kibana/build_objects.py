@@ -422,6 +422,13 @@ def build() -> list[dict[str, Any]]:
     lens.col("brand", terms("brands", "Brand", 20, n))
     sentiment_by_brand = table(lens, sort_by=n)
 
+    lens = Lens("lytter-brand-stance", "Stance per brand",
+                "Each brand's own sentiment (brand_sentiment): a mention praising one brand over another counts as "
+                "positive for the one and negative for the other.", MENTIONS_DV)
+    n = lens.col("count", count())
+    lens.col("stance", terms("brand_sentiment.brand_label", "Brand:sentiment", 30, n, other=False))
+    brand_stance = table(lens, sort_by=n)
+
     # --- authors -------------------------------------------------------------------------------
     lens = Lens("lytter-top-authors", "Top authors by influence", "Authors ranked by their highest influence score, with impact and reach.", MENTIONS_DV)
     influence = lens.col("influence", metric("max", "influence", "Influence (max)"))
@@ -500,7 +507,7 @@ def build() -> list[dict[str, Any]]:
     sentiment = dashboard(
         "lytter-sentiment", "Lytter: sentiment", "Sentiment over time, by language and by brand.",
         [(sentiment_over_time, 0, 0, 24, 15), (sentiment_by_language, 24, 0, 24, 15),
-         (sentiment_score, 0, 15, 24, 15), (sentiment_by_brand, 24, 15, 24, 15)],
+         (sentiment_score, 0, 15, 24, 15), (sentiment_by_brand, 24, 15, 24, 15), (brand_stance, 0, 30, 48, 15)],
         time_from="now-7d",
     )
     authors = dashboard(
@@ -524,7 +531,7 @@ def build() -> list[dict[str, Any]]:
     return [
         mentions, alerts,
         volume_by_brand, share_of_voice, mention_count, volume_by_source,
-        sentiment_over_time, sentiment_by_language, sentiment_score, sentiment_by_brand,
+        sentiment_over_time, sentiment_by_language, sentiment_score, sentiment_by_brand, brand_stance,
         top_authors, top_authors_impact, influence_over_time,
         alerts_timeline, alerts_opened, alerts_by_brand, alerts_status, alert_list,
         crisis_list, crisis_volume, crisis_count, crisis_reach,

@@ -355,23 +355,66 @@ class SentimentModel:
         return self.version
 
     def probabilities(self, texts: Sequence[str]):
-        """[len(texts), 3] tensor of p(negative), p(neutral), p(positive)."""
+        """[len(texts), 3] tensor of p(negative), p(neutral), p(positive).
+
+        A text longer than ``max_length`` tokens (a blog post, a long comment) is not cut off: its
+        sentences are packed into chunks of at most ``max_length`` tokens, each chunk is scored, and the
+        text's probabilities are the token-weighted mean of its chunks'.
+        """
         import torch
 
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         if not texts:
             return torch.empty(0, len(LABELS))
-        # tokenise all at once (Rust, batched), then length-bucketed batches: texts of similar token
-        # length together, so almost no padding is computed
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
-        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        ids = self.tokenizer(texts, verbose=False)["input_ids"]  # tokenised all at once (Rust, batched)
+        rows: list[list[int]] = []
+        owners: list[int] = []
+        for i, seq in enumerate(ids):
+            chunks = [seq] if len(seq) <= self.max_length else self._chunks(texts[i])
+            rows.extend(chunks)
+            owners.extend([i] * len(chunks))
+        probs = self._row_probabilities(rows)
+        if len(rows) == len(texts):
+            return probs
+        weights = torch.tensor([float(len(r)) for r in rows]).unsqueeze(1)
+        out = torch.zeros(len(texts), len(LABELS))
+        total = torch.zeros(len(texts), 1)
+        index = torch.tensor(owners)
+        out.index_add_(0, index, probs * weights)
+        total.index_add_(0, index, weights)
+        return out / total
+
+    def _chunks(self, text: str) -> list[list[int]]:
+        """Token ids of consecutive sentence runs of at most ``max_length`` tokens each."""
+        from models.sentiment.targets import sentences
+
+        overhead = len(self.tokenizer("")["input_ids"])  # <s>, the query prefix, </s>
+        budget = max(8, self.max_length - overhead)
+        parts = sentences(text) or [text]
+        sizes = [len(x) for x in self.tokenizer(parts, add_special_tokens=False, verbose=False)["input_ids"]]
+        runs: list[list[str]] = [[]]
+        used = 0
+        for part, size in zip(parts, sizes):
+            if runs[-1] and used + size > budget:
+                runs.append([])
+                used = 0
+            runs[-1].append(part)
+            used += size
+        joined = [" ".join(run) for run in runs if run]
+        return self.tokenizer(joined, truncation=True, max_length=self.max_length)["input_ids"]
+
+    def _row_probabilities(self, ids: list[list[int]]):
+        """Softmax over negative/neutral/positive for token-id rows, in length buckets (little padding)."""
+        import torch
+
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         buckets = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
         if self._lanes is not None and len(buckets) > 1:
             # one bucket per core, each on one torch thread (see ``lanes`` in load)
             results = list(self._lanes.map(lambda bucket: self._bucket_logits(ids, bucket), buckets))
         else:
             results = [self._bucket_logits(ids, bucket) for bucket in buckets]
-        logits = torch.empty(len(texts), results[0].shape[-1])
+        logits = torch.empty(len(ids), results[0].shape[-1])
         for bucket, bucket_logits in zip(buckets, results):
             logits[torch.tensor(bucket)] = bucket_logits
         return torch.softmax(logits, dim=-1) @ self._collect
@@ -404,16 +447,49 @@ class SentimentModel:
         features = pooled_features(hidden, attention_mask, self.model.config.layer_norm_eps)
         return self.model.classifier(bert.pooler.activation(bert.pooler.dense(features)))
 
+    def _sentiment(self, row: Sequence[float]) -> Sentiment:
+        total = sum(row) or 1.0
+        p = {label: row[i] / total for i, label in enumerate(LABELS)}
+        label = max(LABELS, key=lambda lab: (p[lab], lab == "neutral"))
+        score = max(-1.0, min(1.0, p["positive"] - p["negative"]))
+        return Sentiment(label=label, score=score, probabilities=p, model_version=self.version)
+
     def predict(self, texts: Sequence[str]) -> list[Sentiment]:
-        probs = self.probabilities(texts).tolist()
-        out = []
-        for row in probs:
-            total = sum(row) or 1.0
-            p = {label: row[i] / total for i, label in enumerate(LABELS)}
-            label = max(LABELS, key=lambda lab: (p[lab], lab == "neutral"))
-            score = max(-1.0, min(1.0, p["positive"] - p["negative"]))
-            out.append(Sentiment(label=label, score=score, probabilities=p, model_version=self.version))
-        return out
+        return [self._sentiment(row) for row in self.probabilities(texts).tolist()]
+
+    def predict_targets(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[list[Sentiment]]:
+        """Per item ``(text, brands)``, one Sentiment per brand, in the brands' order.
+
+        One brand: the text's own sentiment. Several: each brand's from the parts of the text that speak
+        about it (``targets.segments_for``: its sentences, its clause, the other side of a comparison
+        with negative and positive swapped), scored in one batch.
+        """
+        from models.sentiment.targets import segments_for
+
+        plan: list[tuple[int, str, bool]] = []  # (item, segment text, flip) per segment
+        owners: list[tuple[int, int]] = []  # (item, brand position) per segment
+        for i, (text, brands) in enumerate(items):
+            brands = list(brands)
+            for j, brand in enumerate(brands):
+                segments = [(text, False)] if len(brands) == 1 else [(s.text, s.flip) for s in segments_for(text, brand, brands)]
+                for seg_text, flip in segments:
+                    plan.append((i, seg_text, flip))
+                    owners.append((i, j))
+        unique = list(dict.fromkeys(text for _, text, _ in plan))
+        rows = dict(zip(unique, self.probabilities(unique).tolist())) if unique else {}
+        sums: dict[tuple[int, int], list[float]] = {}
+        counts: dict[tuple[int, int], int] = {}
+        for (i, seg_text, flip), key in zip(plan, owners):
+            row = rows[seg_text]
+            row = [row[2], row[1], row[0]] if flip else row  # LABELS order: negative, neutral, positive
+            acc = sums.setdefault(key, [0.0, 0.0, 0.0])
+            for k in range(3):
+                acc[k] += row[k]
+            counts[key] = counts.get(key, 0) + 1
+        return [
+            [self._sentiment([v / counts[(i, j)] for v in sums[(i, j)]]) for j in range(len(list(brands)))]
+            for i, (_, brands) in enumerate(items)
+        ]
 
     def __repr__(self) -> str:
         return f"SentimentModel({str(self.path)!r}, version={self.version!r}, precision={self.precision!r}, lanes={self.lanes})"

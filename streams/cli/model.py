@@ -53,16 +53,40 @@ def build(
             )
 
 
-def _scores_table(title: str, split_result: dict) -> Table:
+def _scores_table(title: str, split_result: dict, by: str = "languages") -> Table:
     from models.sentiment.evaluate import table_rows
 
     table = Table(title=title, title_justify="left")
-    for i, name in enumerate(["lang", "n", "model F1", "MCC", "majority F1", "MCC", "lexicon F1", "MCC"]):
+    first = "register" if by == "registers" else "lang"
+    for i, name in enumerate([first, "n", "model F1", "MCC", "ECE", "majority F1", "MCC", "lexicon F1", "MCC"]):
         table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
-    rows = table_rows(split_result)
+    rows = table_rows(split_result, by)
     for row in rows:
         table.add_row(*row, style="bold" if row[0] == "all" else None)
     return table
+
+
+def _print_out_of_register(model, block: dict) -> None:
+    from models.sentiment.evaluate import out_of_register
+
+    oor = out_of_register(getattr(model, "manifest", None))
+    in_register = 100 * block["all"]["model"]["macro_f1"]
+    if not oor:
+        console.print(f"in-register macro-F1 {in_register:.1f}; no out-of-register figures in this model's manifest (not built by `lytter model build`)")
+        return
+    folds = ", ".join(f"{fold} {100 * f1:.1f}" for fold, f1 in oor.get("oor_by_fold", {}).items())
+    console.print(
+        f"recipe {oor['recipe']}: out-of-register macro-F1 {100 * oor['oor_macro_f1']:.1f} (trained without, scored on: {folds}); "
+        f"in-register: dev {100 * oor['in_register_dev_macro_f1']:.1f} at search, this split {in_register:.1f}",
+        highlight=False,
+    )
+    targets = block.get("targets") or {}
+    if targets.get("n"):
+        console.print(
+            f"per-brand stance on {targets['n']} brand mentions in {targets['texts']} texts naming several brands: accuracy "
+            f"{100 * targets['accuracy']:.1f}% vs {100 * targets['inherit_text_label_accuracy']:.1f}% giving every brand the text's label",
+            highlight=False,
+        )
 
 
 @app.command("eval")
@@ -71,7 +95,8 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Print all scores (and confusion matrices) as JSON."),
     precision: Optional[str] = typer.Option(None, "--precision", help="auto (default), fp32, int8 or bf16."),
 ) -> None:
-    """Per-language macro-F1 and MCC of the model against the majority and lexicon baselines."""
+    """Per language and register: macro-F1, MCC and ECE of the model against the majority and lexicon
+    baselines, in one run; out-of-register macro-F1 of the recipe beside the in-register one."""
     if split not in ("test", "dev"):
         fail(f"--split must be test or dev, not {split!r}")
     from models.sentiment import SentimentModel
@@ -86,31 +111,77 @@ def eval_(
     block = result[split]
     if not block["n"]:
         fail(f"the data has no {split} split")
-    console.print(_scores_table(f"{split}: model {result['model_version']} ({result['precision']}), macro-F1 and MCC x100", block))
+    console.print(_scores_table(f"{split}: model {result['model_version']} ({result['precision']}), macro-F1, MCC and ECE x100, by language", block))
+    console.print(_scores_table(f"{split}: by register", block, by="registers"))
+    _print_out_of_register(model, block)
     console.print(f"model confusion, all languages:\n{confusion_text(block['all']['model'])}", highlight=False)
     weak = sorted(block["tags"].items(), key=lambda kv: kv[1]["model_accuracy"])[:5]
     if weak:
         console.print("lowest accuracy by tag: " + ", ".join(f"{tag} {100 * v['model_accuracy']:.0f}% (n={v['n']})" for tag, v in weak), highlight=False)
 
 
+def _read_texts(path: Path) -> list[str]:
+    """One text per line of ``path`` (``-``: standard input); blank lines are skipped."""
+    import sys
+
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        fail(f"--file {path}: {exc.strerror or exc}")
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail(f"--file {path}: not UTF-8 (byte {exc.start}); save it as UTF-8, one text per line")
+    return [line for line in content.splitlines() if line.strip()]
+
+
 @app.command("score")
 def score(
-    texts: List[str] = typer.Argument(..., help="Text(s) to score."),
-    as_json: bool = typer.Option(False, "--json"),
+    texts: Optional[List[str]] = typer.Argument(None, help="Text(s) to score; `-` reads one text per line from standard input."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="A UTF-8 file with one text per line (`-` for standard input)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of {label, score, probabilities, model_version}."),
 ) -> None:
     """Score text: label, signed score, probabilities and model version."""
     from models.sentiment import SentimentModel
 
+    texts = list(texts or [])
+    if texts == ["-"]:
+        texts = _read_texts(Path("-"))
+    if file is not None:
+        texts += _read_texts(file)
+    if not texts:
+        fail("nothing to score: give texts as arguments, --file PATH, or `-` to read standard input")
     with _model_errors():
         model = SentimentModel.load(settings=settings())
         results = model.predict(texts)
     if as_json:
-        console.print_json(json.dumps([dataclasses.asdict(r) for r in results], ensure_ascii=False))
+        typer.echo(json.dumps([dataclasses.asdict(r) for r in results], ensure_ascii=False))
         return
     for text, r in zip(texts, results):
         probs = "  ".join(f"{k} {v:.3f}" for k, v in r.probabilities.items())
         colour = _COLOURS[r.label]
-        console.print(f"[{colour}]{r.label:8}[/] {r.score:+.3f}  {probs}  [dim]{r.model_version}[/]  {text[:80]}", highlight=False)
+        console.print(f"[{colour}]{r.label:8}[/] {r.score:+.3f}  {probs}  [dim]{r.model_version}[/]  {text[:80]}", highlight=False, markup=True)
+
+
+@app.command("search")
+def search(
+    only: Optional[List[str]] = typer.Option(None, "--only", help="Candidate recipe names to try (default: all)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the result; do not write models/sentiment/recipe.json."),
+) -> None:
+    """Choose the training recipe on registers held out of training (slow: run once, the build reuses it)."""
+    from models.sentiment.search import CANDIDATES, run_search
+    from models.sentiment.train import RichReporter
+
+    names = {c.name for c in CANDIDATES}
+    unknown = sorted(set(only or []) - names)
+    if unknown:
+        fail(f"--only: unknown candidate(s) {unknown}; candidates are {sorted(names)}")
+    candidates = [c for c in CANDIDATES if not only or c.name in only]
+    with _model_errors():
+        result = run_search(settings(), RichReporter(err_console), candidates=candidates, write=not dry_run)
+    for name, row in result.search["candidates"].items():
+        mark = "*" if name == result.search["chosen"] else " "
+        console.print(f"{mark} {name:24} out-of-register macro-F1 {100 * row['oor_macro_f1']:5.1f}   in-register dev {100 * row['in_register_dev_macro_f1']:5.1f}", highlight=False)
 
 
 @app.command("bench")

@@ -22,7 +22,7 @@ from typing import Any, Protocol, Sequence
 
 from streams.processing.language import LanguageIdentifier
 from streams.processing.validate import Invalid, parse_mention
-from streams.schema import DeadLetter, EnrichedMention, Mention, Sentiment
+from streams.schema import BrandSentiment, DeadLetter, EnrichedMention, Mention, Sentiment
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,12 @@ class RawRecord:
 
 class SentimentScorer(Protocol):
     def predict(self, texts: list[str]) -> list[Any]: ...
+
+
+class TargetedScorer(SentimentScorer, Protocol):
+    """A scorer that can also give one sentiment per brand (``models.sentiment.SentimentModel``)."""
+
+    def predict_targets(self, items: list[tuple[str, list[str]]]) -> list[list[Any]]: ...
 
 
 class Enricher(Protocol):
@@ -129,7 +135,25 @@ class MentionPipeline:
         ]
         for enricher in self.enrichers:  # stateless (brand matching): safe off the loop
             enricher.enrich(enriched)
+        self._brand_sentiment(enriched)
         return enriched
+
+    def _brand_sentiment(self, enriched: list[EnrichedMention]) -> None:
+        """One sentiment per matched brand. A mention naming one brand gives it the mention's own
+        sentiment (no second forward pass); only mentions with several brands are scored per brand."""
+        several = [e for e in enriched if len(e.brands) > 1 and e.sentiment is not None]
+        targeted = getattr(self.sentiment, "predict_targets", None)
+        per_brand = targeted([(sentiment_text(e.mention), list(e.brands)) for e in several]) if several and targeted else []
+        scored = {id(e): rows for e, rows in zip(several, per_brand)}
+        for e in enriched:
+            if e.sentiment is None or not e.brands:
+                continue
+            rows = scored.get(id(e))
+            if rows is None:
+                rows = [e.sentiment] * len(e.brands)
+            e.brand_sentiment = [
+                BrandSentiment(brand=brand, label=r.label, score=float(r.score)) for brand, r in zip(e.brands, rows)
+            ]
 
     def _timed_enrich(self, mentions: Sequence[Mention], ingested: Sequence[datetime | None]) -> tuple[list[EnrichedMention], float]:
         # Timed in the executor thread: with batches in flight, a batch may wait for the one before it to

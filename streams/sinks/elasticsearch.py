@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 #: sub-field name -> Elasticsearch language analyzer (Bokmål and Nynorsk share the Norwegian one).
 LANGUAGE_ANALYZERS = {"da": "danish", "no": "norwegian", "sv": "swedish", "en": "english"}
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
@@ -140,6 +140,9 @@ def mention_mappings(language_fields: bool) -> dict[str, Any]:
                 }
             },
             "brands": keyword,
+            "brand_sentiment": {
+                "properties": {"brand": keyword, "label": keyword, "score": {"type": "float"}, "brand_label": keyword}
+            },
             "influence": {"type": "float"},
             "reach": {"type": "float"},
             "impact": {"type": "float"},
@@ -198,7 +201,11 @@ def setup_indices(settings: Settings, client: Elasticsearch | None = None) -> Se
         template_name = f"{prefix}-template"
         client.indices.put_index_template(name=template_name, **mention_index_template(settings, language_fields))
         created = None
-        if not client.indices.exists_alias(name=prefix):
+        if client.indices.exists_alias(name=prefix):
+            # Indices made by an older template get the fields added since (additive, so allowed);
+            # their strict mapping would otherwise refuse documents with the new fields.
+            client.indices.put_mapping(index=prefix, properties=mention_mappings(language_fields)["properties"])
+        else:
             index = first_index_name(prefix)
             try:
                 client.indices.create(index=index, aliases={prefix: {"is_write_index": True}})

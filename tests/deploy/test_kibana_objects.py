@@ -506,7 +506,7 @@ def test_cli_validate(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["kibana", "validate"])
     assert result.exit_code == 0, result.output
-    assert "27 objects" in result.output
+    assert "28 objects" in result.output  # 27 + the per-brand stance table
 
     broken = tmp_path / "broken.ndjson"
     objs = [json.loads(line) for line in _lines()]

@@ -94,13 +94,47 @@ def test_loads_with_plain_transformers(built_model_dir, fp32_model):
 
 def test_query_prefix_is_in_the_tokenizer(fp32_model, base_tokenizer):
     # the classifier's tokenizer adds e5's "query: " itself, so any transformers user feeds what it was trained on
+    # (the vocabulary is pruned, so ids differ from e5's; the pieces are the same)
     for text in ("Hej med dig", "Bästa kaffet i stan!"):
-        assert fp32_model.tokenizer(text)["input_ids"] == base_tokenizer("query: " + text)["input_ids"]
+        ours = fp32_model.tokenizer.convert_ids_to_tokens(fp32_model.tokenizer(text)["input_ids"])
+        assert ours == base_tokenizer.convert_ids_to_tokens(base_tokenizer("query: " + text)["input_ids"])
 
 
-def test_long_texts_are_truncated(fp32_model):
-    [r] = fp32_model.predict(["Meget god service. " * 400])
+def test_pruned_vocabulary_is_small_and_tokenises_nordic_text_as_before(fp32_model, base_tokenizer):
+    assert len(fp32_model.tokenizer) < 60_000 < len(base_tokenizer)
+    texts = [t for t in TEXTS if "XXL" not in t]
+    same = [fp32_model.tokenizer.convert_ids_to_tokens(fp32_model.tokenizer(t)["input_ids"])
+            == base_tokenizer.convert_ids_to_tokens(base_tokenizer("query: " + t)["input_ids"]) for t in texts]
+    assert sum(same) >= len(texts) - 1
+    [r] = fp32_model.predict(["漢字とかな"])  # a script the pruned model does not keep still scores
     assert r.label in LABELS
+
+
+def test_long_texts_are_scored_by_their_chunks_not_cut_off(fp32_model):
+    head = "Vi var på ferie i Bergen i sommer og bodde på et hotell ved Bryggen. " * 12
+    tail = "Men hotellet var en katastrofe: skittent, bråkete og frekt personale. Aldri igjen, helt forferdelig! " * 6
+    assert len(fp32_model.tokenizer(head + tail)["input_ids"]) > 2 * fp32_model.max_length
+    [whole] = fp32_model.predict([head + tail])
+    [truncated] = fp32_model.predict([fp32_model.tokenizer.decode(fp32_model.tokenizer(head + tail, truncation=True, max_length=fp32_model.max_length, add_special_tokens=False)["input_ids"])])
+    assert whole.score < truncated.score - 0.2  # the complaint past token 128 counts
+    chunks = fp32_model._chunks(head + tail)
+    assert len(chunks) >= 2 and all(len(c) <= fp32_model.max_length for c in chunks)
+    probs = fp32_model._row_probabilities(chunks)
+    weights = torch.tensor([float(len(c)) for c in chunks]).unsqueeze(1)
+    expected = (probs * weights).sum(0) / weights.sum()
+    assert torch.allclose(fp32_model.probabilities([head + tail])[0], expected, atol=1e-5)
+
+
+def test_one_sentiment_per_brand(fp32_model):
+    brands = ["Fjordbank", "Nordlys Energi"]
+    [[fjord, nordlys]] = fp32_model.predict_targets([("Fjordbank er mye bedre enn Nordlys Energi", brands)])
+    assert (fjord.label, nordlys.label) == ("positive", "negative")
+    [[a, b]] = fp32_model.predict_targets([("Nordlys Energi svarer aldri og er elendig, men Fjordbank var fantastisk hjelpsomme!", brands)])
+    assert (a.label, b.label) == ("positive", "negative")
+    # one brand: exactly the text's own sentiment
+    text = "Fjordbank har åpnet et nytt kontor i Tromsø."
+    [[only]] = fp32_model.predict_targets([(text, ["Fjordbank"])])
+    assert only == fp32_model.predict([text])[0]
 
 
 def test_threads_from_settings(built_model_dir, model_settings):
@@ -134,11 +168,13 @@ def test_manifest(built_model_dir):
     for split in ("dev", "test"):
         block = m["scores"][split]
         assert set(block["languages"]) == set(m["data"])
-        for lang, scores in block["languages"].items():
-            assert set(scores) == {"model", "majority", "lexicon"}
-            assert 0.0 <= scores["model"]["macro_f1"] <= 1.0
+        assert set(block["registers"]) == {r for regs in m["registers"].values() for r in regs}
+        for scores in (*block["languages"].values(), *block["registers"].values()):
+            assert set(scores) == {"model", "majority", "lexicon"} and "ece" in scores["model"]
     assert m["inference"]["precision"]["fp32"]["agreement"] == 1.0
-    assert m["method"]["chosen"] in m["method"]["candidates"]
+    method = m["method"]
+    assert method["recipe_name"] == method["search"]["chosen"] and method["temperature"] > 0
+    assert m["build"]["size_mb"] <= 150, "the pruned model should stay under 150 MB"
 
 
 def test_cli_score_and_eval(built_model_dir, monkeypatch):
@@ -162,6 +198,22 @@ def test_cli_score_and_eval(built_model_dir, monkeypatch):
         assert "languages" in json.loads(out.stdout)["dev"]
         out = runner.invoke(app, ["eval", "--split", "dev"])
         assert out.exit_code == 0 and "lexicon F1" in out.output and "all" in out.output
+        assert "by register" in out.output and "out-of-register" in out.output and "ECE" in out.output
+
+        out = runner.invoke(app, ["score", "--json", "-"], input="Helt fantastisk service!\n\nElendig app, den crasher hele tiden\n")
+        assert out.exit_code == 0, out.output
+        assert [r["label"] for r in json.loads(out.stdout)] == ["positive", "negative"]
+        texts = built_model_dir.parent / "lytter-score-test.txt"
+        texts.write_text("Tusen takk for hjelpen!\n", encoding="utf-8")
+        try:
+            out = runner.invoke(app, ["score", "--json", "--file", str(texts)])
+            assert out.exit_code == 0 and json.loads(out.stdout)[0]["label"] == "positive"
+        finally:
+            texts.unlink()
+        out = runner.invoke(app, ["score", "--file", str(texts)])
+        assert out.exit_code == 1 and str(texts) in out.output
+        out = runner.invoke(app, ["score"])
+        assert out.exit_code == 1 and "nothing to score" in out.output
 
         monkeypatch.setenv("LYTTER_MODEL_PATH", str(built_model_dir / "nope"))
         get_settings.cache_clear()

@@ -6,6 +6,7 @@ import torch
 
 from models.sentiment import modeling, train
 from models.sentiment.dataset import Example
+from models.sentiment.recipe import Recipe
 
 
 def tiny_encoder():
@@ -63,18 +64,27 @@ def _encoded(n: int, hidden: int, seed: int):
 
 def test_head_training_is_deterministic_and_learns():
     tr, dev = _encoded(90, 16, 0), _encoded(30, 16, 1)
-    a = train.train_head(tr, dev, 4, 16, seed=7)
-    b = train.train_head(tr, dev, 4, 16, seed=7)
-    assert a.dev_f1 == b.dev_f1 and a.dev_f1 > 0.9
-    for (ka, va), (kb, vb) in zip(a.head.state_dict().items(), b.head.state_dict().items()):
+    recipe = Recipe(depth=4, head_steps=120)
+    a = train.train_head(tr, recipe, 16, seed=7)
+    b = train.train_head(tr, recipe, 16, seed=7)
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb and torch.equal(va, vb)
+    assert train.macro_f1_of(train.Trained(recipe, a).logits(dev, 1e-12), dev.labels) > 0.9
 
 
-def test_choice_prefers_fewer_layers_within_tolerance():
-    c = lambda name, depth, f1, tuned=0: train.Candidate(name, depth, tuned, f1, None)  # noqa: E731
-    assert train.choose([c("a", 12, 0.80), c("b", 8, 0.795), c("c", 6, 0.70)]).name == "b"
-    assert train.choose([c("a", 12, 0.80), c("b", 8, 0.77)]).name == "a"
-    assert train.choose([c("a", 8, 0.80), c("b", 8, 0.80, tuned=3)]).name == "a"  # tie: the simpler one
+def test_head_checkpoints_are_reported_in_order():
+    tr = _encoded(60, 16, 0)
+    seen = []
+    train.train_head(tr, Recipe(depth=4, head_steps=30), 16, seed=1, checkpoints=(10, 30), on_checkpoint=lambda step, head: seen.append(step))
+    assert seen == [10, 30]
+
+
+def test_subset_keeps_rows_and_labels():
+    enc = _encoded(12, 8, 0)
+    keep = [i % 3 == 0 for i in range(12)]
+    sub = train.subset(enc, keep)
+    assert [e.id for e in sub.examples] == ["0", "3", "6", "9"]
+    assert torch.equal(sub.means[4], enc.means[4][[0, 3, 6, 9]]) and torch.equal(sub.labels, enc.labels[[0, 3, 6, 9]])
 
 
 def test_version_depends_on_data_seed_and_length():
@@ -84,3 +94,4 @@ def test_version_depends_on_data_seed_and_length():
     assert v != train.model_version(ex, seed=1)
     assert v != train.model_version(ex, max_length=64)
     assert v != train.model_version([Example("1", "god", "neutral", "da", "train")])
+    assert v != train.model_version(ex, recipe=Recipe(depth=6))

@@ -32,7 +32,7 @@ from streams.alerting.rules import (
     volume_spike_rule,
     window_start,
 )
-from streams.schema import Author, EnrichedMention, Mention, Sentiment
+from streams.schema import Author, BrandSentiment, EnrichedMention, Mention, Sentiment
 
 T0 = 1_700_000_040.0  # a minute boundary
 assert T0 % 60 == 0
@@ -495,3 +495,17 @@ def test_mention_info_from_enriched_and_freshness():
     assert is_fresh(mi, T0 + 60, CONFIG) and not is_fresh(mi, T0 + 7200, CONFIG)
     assert is_fresh(MentionInfo(id="n"), T0, CONFIG)
     assert window_start(datetime.fromtimestamp(T0 + 61, tz=timezone.utc)) == T0 + 60
+
+
+def test_each_brand_reads_its_own_sentiment():
+    m = Mention(id="x2", source="push", text="Fjordbank er mye bedre enn Nordlys Energi", published_at=datetime.fromtimestamp(T0, tz=timezone.utc))
+    em = EnrichedMention(
+        mention=m, lang="nb", lang_confidence=0.9,
+        sentiment=Sentiment(label="positive", score=0.8, probabilities={}, model_version="t"),
+        brands=["Fjordbank", "Nordlys Energi"],
+        brand_sentiment=[BrandSentiment(brand="Fjordbank", label="positive", score=0.8), BrandSentiment(brand="Nordlys Energi", label="negative", score=-0.8)],
+    )
+    assert MentionInfo.from_enriched(em, "Nordlys Energi").is_negative()
+    assert not MentionInfo.from_enriched(em, "Fjordbank").is_negative()
+    assert MentionInfo.from_enriched(em).sentiment_label == "positive"  # no brand: the mention's own
+    assert MentionInfo.from_enriched(em, "Ukjent").sentiment_label == "positive"

@@ -122,3 +122,47 @@ async def test_replayed_ids_in_one_batch_are_both_accounted():
     outcome = await pipeline.process([record(mention(1)), record(mention(1))])
     assert outcome.indexed == 2 and len(index.docs) == 1 and not dead.letters
     assert "sentiment" not in index.docs["m1"]
+
+
+class TargetedScorer(SlowScorer):
+    """Positive for the brand before 'bedre enn', negative for the one after: what the real model does."""
+
+    def __init__(self):
+        super().__init__()
+        self.targeted = []
+
+    def predict_targets(self, items):
+        self.targeted.append(items)
+        out = []
+        for text, brands in items:
+            first = min(brands, key=text.find)
+            out.append([FakeSentiment("positive" if b == first else "negative", 0.8 if b == first else -0.8, {}, "test") for b in brands])
+        return out
+
+
+class NamedBrands:
+    """Enricher: the brands whose names occur in the text (what BrandMatcher does with the watch file)."""
+
+    def enrich(self, enriched):
+        for e in enriched:
+            e.brands = [b for b in ("Fjordbank", "Nordlys Energi") if b in e.mention.text]
+
+
+async def test_each_brand_gets_its_own_sentiment_and_one_brand_reuses_the_text_sentiment():
+    scorer = TargetedScorer()
+    index, dead = MemoryIndex(), MemoryDeadLetters()
+    pipeline = MentionPipeline(index=index, deadletters=dead, sentiment=scorer, enrichers=[NamedBrands()])
+    records = [
+        record(mention(1, text="Fjordbank er mye bedre enn Nordlys Energi"), offset=1),
+        record(mention(2, text="Fjordbank har nye åpningstider"), offset=2),
+        record(mention(3, text="Ingen merkevare her"), offset=3),
+    ]
+    outcome = await pipeline.process(records)
+    assert outcome.indexed == 3
+    both = index.docs["m1"]["brand_sentiment"]
+    assert [(b["brand"], b["label"], b["brand_label"]) for b in both] == [
+        ("Fjordbank", "positive", "Fjordbank:positive"), ("Nordlys Energi", "negative", "Nordlys Energi:negative")]
+    assert index.docs["m2"]["brand_sentiment"] == [{"brand": "Fjordbank", "label": "positive", "score": 0.5, "brand_label": "Fjordbank:positive"}]
+    assert "brand_sentiment" not in index.docs["m3"]
+    # only the mention naming two brands needed a second pass through the model
+    assert [[t for t, _ in items] for items in scorer.targeted] == [["Fjordbank er mye bedre enn Nordlys Energi"]]

@@ -1,0 +1,94 @@
+"""Inter-annotator agreement: a blind second labelling of a random 10 % of each language.
+
+``sample(lang)`` draws the items (seeded by language, from every file of that language) that a second
+annotator labels without seeing the first labels; their labels live in ``data/second/<lang>.jsonl`` as
+``{"id", "label"}``. ``agreement()`` reports, per language, Cohen's kappa and raw agreement between the two.
+
+    python -m models.sentiment.agreement sample LANG OUT.txt     (the blind sheet: id <TAB> text)
+    python -m models.sentiment.agreement report                  (kappa per language)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from models.sentiment.dataset import DATA_DIR, LABELS, LANGS, Example, load_examples
+
+SECOND_DIR = DATA_DIR / "second"
+SAMPLE_SHARE = 0.10
+
+
+def sample(examples: Sequence[Example], lang: str, share: float = SAMPLE_SHARE) -> list[Example]:
+    pool = sorted((e for e in examples if e.lang == lang), key=lambda e: e.id)
+    rng = random.Random(f"lytter-agreement-{lang}")
+    return sorted(rng.sample(pool, max(1, round(share * len(pool)))), key=lambda e: e.id) if pool else []
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
+    n = len(a)
+    if n == 0:
+        return float("nan")
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[label] * cb[label] for label in LABELS) / (n * n)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def second_labels(lang: str, directory: Path = SECOND_DIR) -> dict[str, str]:
+    path = directory / f"{lang}.jsonl"
+    if not path.is_file():
+        return {}
+    out = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            obj = json.loads(line)
+            if obj.get("label") not in LABELS:
+                raise ValueError(f"{path}:{n}: label {obj.get('label')!r} is not one of {', '.join(LABELS)}")
+            out[str(obj["id"])] = obj["label"]
+    return out
+
+
+def agreement(examples: Sequence[Example] | None = None) -> dict[str, dict]:
+    """{lang: {"n", "kappa", "agreement", "confusion"}} over the items both annotators labelled."""
+    examples = list(examples if examples is not None else load_examples())
+    by_id = {e.id: e for e in examples}
+    out = {}
+    for lang in LANGS:
+        second = second_labels(lang)
+        pairs = [(by_id[i].label, label) for i, label in second.items() if i in by_id]
+        if not pairs:
+            continue
+        first, other = [p[0] for p in pairs], [p[1] for p in pairs]
+        out[lang] = {
+            "n": len(pairs),
+            "kappa": round(cohen_kappa(first, other), 3),
+            "agreement": round(sum(x == y for x, y in pairs) / len(pairs), 3),
+            "confusion": {f"{x}->{y}": n for (x, y), n in sorted(Counter(pairs).items()) if x != y},
+        }
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    if args[0] == "sample" and len(args) == 3:
+        rows = sample(load_examples(), args[1])
+        Path(args[2]).write_text("".join(f"{e.id}\t{' '.join(e.text.split())}\n" for e in rows), encoding="utf-8")
+        print(f"{len(rows)} items of {args[1]} written to {args[2]}")
+        return 0
+    if args[0] == "report":
+        print(json.dumps(agreement(), indent=2, ensure_ascii=False))
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
