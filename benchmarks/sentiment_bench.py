@@ -1,6 +1,6 @@
 """Sentiment throughput: production path vs a naive per-message ``transformers.pipeline`` (same run).
 
-    python benchmarks/sentiment_bench.py [--n 1000] [--baseline-n 300] [--precisions auto,fp32,int8,bf16] [--json]
+    python benchmarks/sentiment_bench.py [--n 1000] [--repeats 3] [--precisions auto,fp32,int8,bf16] [--json]
 
 The same as ``lytter model bench``; the measurement itself is ``models.sentiment.bench.run``. Needs the
 built model (``lytter model build``) or LYTTER_MODEL_PATH.
@@ -20,15 +20,14 @@ from models.sentiment.bench import run  # noqa: E402
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1000, help="texts for the production path")
-    parser.add_argument("--baseline-n", type=int, default=300, help="texts for the per-message pipeline baseline")
+    parser.add_argument("--n", type=int, default=1000, help="texts, the same for both sides")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--precisions", default="auto", help="comma separated: auto, fp32, int8, bf16")
     parser.add_argument("--model", type=Path, default=None, help="model directory (default: the settings')")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     result = run(
-        n=args.n, baseline_n=args.baseline_n, repeats=args.repeats, precisions=[p for p in args.precisions.split(",") if p],
+        n=args.n, repeats=args.repeats, precisions=[p for p in args.precisions.split(",") if p],
         path=args.model, progress=None if args.json else print,
     )
     if args.json:

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     push_host: str = Field("127.0.0.1", description="Address the push endpoint listens on")
     push_port: int = Field(8090, description="Port of the push endpoint")
     ingest_metrics_port: int = Field(9464, description="Prometheus metrics port of `lytter ingest run` (0 = off)")
+    ingest_metrics_host: str = Field(
+        "127.0.0.1", description="Address the ingest metrics listen on; another than loopback serves them, unauthenticated, to the network"
+    )
     worker_metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics on the worker's web port")
 
     # --- alert delivery (channels without their settings are simply not used) ----------------

@@ -186,17 +186,18 @@ def search(
 
 @app.command("bench")
 def bench(
-    n: int = typer.Option(1000, "--n", help="Texts for the production path."),
-    baseline_n: int = typer.Option(300, "--baseline-n", help="Texts for the per-message pipeline baseline."),
+    n: int = typer.Option(1000, "--n", help="Texts, the same for the production path and the per-message baseline."),
+    repeats: int = typer.Option(3, "--repeats", help="Timed runs per side, in alternating order (median reported)."),
     precisions: str = typer.Option("auto", "--precisions", help="Comma separated: auto, fp32, int8, bf16."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Texts/s of the production path vs a naive per-message transformers pipeline; size and load time."""
+    """Texts/s of the production path vs a naive per-message transformers pipeline (same texts, same
+    timing, both in fp32 and in the production precision); size and load time."""
     from models.sentiment.bench import run
 
     with _model_errors():
         result = run(
-            settings(), n=n, baseline_n=baseline_n, precisions=[p for p in precisions.split(",") if p],
+            settings(), n=n, repeats=repeats, precisions=[p for p in precisions.split(",") if p],
             progress=None if as_json else (lambda m: console.print(m, highlight=False)),
         )
     if as_json:

@@ -12,7 +12,7 @@ import signal
 from typing import Sequence
 
 from streams.settings import Settings
-from streams.sources.base import Checkpoints, Connector, Publisher, serve_metrics
+from streams.sources.base import Checkpoints, Connector, Publisher, is_loopback, serve_metrics
 from streams.sources.config import PushConf
 from streams.sources.http import SourceHttp
 from streams.sources.runner import KafkaPublisher, ProgressHook, Runner, SourceReport, log_progress
@@ -65,11 +65,14 @@ async def run_agents(
     if handle_signals:
         _install_signals(stop)
     if metrics_port:
+        host = settings.ingest_metrics_host
         try:
-            serve_metrics(metrics_port)
-            log.info("ingest metrics on http://0.0.0.0:%d/metrics", metrics_port)
+            serve_metrics(metrics_port, addr=host)
+            log.info("ingest metrics on http://%s:%d/metrics", host, metrics_port)
+            if not is_loopback(host):
+                log.warning("ingest metrics listen on %s without authentication (LYTTER_INGEST_METRICS_HOST): anyone on that network can read them", host)
         except OSError as exc:
-            raise AgentError(f"cannot serve the ingest metrics on port {metrics_port} ({exc.strerror}); set LYTTER_INGEST_METRICS_PORT (0 = off)") from None
+            raise AgentError(f"cannot serve the ingest metrics on {host}:{metrics_port} ({exc.strerror}); set LYTTER_INGEST_METRICS_PORT (0 = off) or LYTTER_INGEST_METRICS_HOST") from None
     own_publisher = publisher is None
     publisher = publisher or KafkaPublisher(settings)
     own_http = http is None

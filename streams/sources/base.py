@@ -332,7 +332,19 @@ published_total = Counter("lytter_ingest_published_total", "Mentions acknowledge
 errors_total = Counter("lytter_ingest_errors_total", "Failed source requests and failed publishes (retried ones included)", ["source"], registry=REGISTRY)
 
 
-def serve_metrics(port: int, addr: str = "0.0.0.0"):
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or name (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_metrics(port: int, addr: str = "127.0.0.1"):
     """Serve the ingest metrics at ``http://addr:port/metrics`` (a daemon thread); 0 = off."""
     if not port:
         return None

@@ -304,3 +304,16 @@ async def test_run_forever_polls_again_and_backs_off_after_errors(tmp_path):
     assert connector.calls >= 6  # kept trying page 3
     assert publisher.ids == ["t:0", "t:1", "t:10", "t:11"]  # and never re-published pages 1-2
     assert len(reports["test:forever"].errors) >= 2
+
+
+def test_loopback_addresses():
+    from streams.sources.base import is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.5", "::", "example.org"))
+
+
+def test_ingest_metrics_listen_on_loopback_by_default():
+    from streams.settings import Settings
+
+    assert Settings().ingest_metrics_host == "127.0.0.1"
