@@ -33,6 +33,9 @@ ALERTS_INDEX = "lytter-alerts"  # setting es_alerts_index
 
 MENTIONS_DV = "lytter-mentions"
 ALERTS_DV = "lytter-alerts"
+# The alerts index again, with opened_at as its time field: a panel that plots when incidents were opened
+# must be filtered by that time too, not by updated_at.
+ALERTS_OPENED_DV = "lytter-alerts-opened-at"
 
 CORE_MIGRATION_VERSION = "8.8.0"
 TYPE_MIGRATION_VERSION = {"index-pattern": "8.0.0", "lens": "8.9.0", "search": "7.9.3", "dashboard": "8.7.0"}
@@ -172,8 +175,11 @@ class Lens:
         return column_id
 
     def column_order(self) -> list[str]:
-        """Buckets first, then metrics: the order Lens itself keeps."""
-        return [c for c, col in self.columns.items() if col["isBucketed"]] + [c for c, col in self.columns.items() if not col["isBucketed"]]
+        """Buckets first, then metrics, with terms before date histograms: the order Lens's editor keeps.
+        The order is the aggregation nesting: date first would pick a chart's "top 10" per time bucket."""
+        buckets = [c for c, col in self.columns.items() if col["isBucketed"]]
+        buckets.sort(key=lambda c: self.columns[c]["operationType"] == "date_histogram")
+        return buckets + [c for c, col in self.columns.items() if not col["isBucketed"]]
 
     def saved_object(self, visualization_type: str, visualization: dict[str, Any]) -> dict[str, Any]:
         order = self.column_order()
@@ -379,6 +385,7 @@ def build() -> list[dict[str, Any]]:
         },
     )
     alerts = data_view(ALERTS_DV, ALERTS_INDEX, "Lytter alerts", "updated_at")
+    alerts_by_opening = data_view(ALERTS_OPENED_DV, ALERTS_INDEX, "Lytter alerts (by opening time)", "opened_at")
 
     # --- share of voice ----------------------------------------------------------------------
     lens = Lens("lytter-volume-by-brand", "Mentions over time by brand", "Mention volume per brand (share of voice over time).", MENTIONS_DV)
@@ -454,7 +461,7 @@ def build() -> list[dict[str, Any]]:
     alerts_timeline = xy(lens, "bar_stacked", lens.col("time", date_histogram("updated_at")), [n],
                          split=lens.col("severity", terms("severity", "Severity", 5, n, other=False)))
 
-    lens = Lens("lytter-alerts-opened", "Incidents opened over time by rule", "When incidents were opened (opened_at), by rule.", ALERTS_DV)
+    lens = Lens("lytter-alerts-opened", "Incidents opened over time by rule", "When incidents were opened (opened_at), by rule.", ALERTS_OPENED_DV)
     n = lens.col("count", count("Incidents"))
     alerts_opened = xy(lens, "bar_stacked", lens.col("time", date_histogram("opened_at")), [n],
                        split=lens.col("rule", terms("rule", "Rule", 10, n, other=False)))
@@ -533,7 +540,7 @@ def build() -> list[dict[str, Any]]:
         volume_by_brand, share_of_voice, mention_count, volume_by_source,
         sentiment_over_time, sentiment_by_language, sentiment_score, sentiment_by_brand, brand_stance,
         top_authors, top_authors_impact, influence_over_time,
-        alerts_timeline, alerts_opened, alerts_by_brand, alerts_status, alert_list,
+        alerts_by_opening, alerts_timeline, alerts_opened, alerts_by_brand, alerts_status, alert_list,
         crisis_list, crisis_volume, crisis_count, crisis_reach,
         overview, sentiment, authors, alerts_dash, crisis,
     ]

@@ -161,9 +161,33 @@ def test_nested_json_strings_parse(objects):
     assert {"panelsJSON", "optionsJSON", "searchSourceJSON", "fieldFormatMap"} <= seen
 
 
+def test_charts_nest_terms_outside_the_date_histogram(objects):
+    # Kibana's editor order: "top 10 brands" over the whole range, not per time bucket
+    for obj in objects:
+        if obj["type"] != "lens":
+            continue
+        for layer in obj["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values():
+            ops = [layer["columns"][c]["operationType"] for c in layer["columnOrder"] if layer["columns"][c]["isBucketed"]]
+            if "terms" in ops and "date_histogram" in ops:
+                assert ops.index("terms") < ops.index("date_histogram"), obj["id"]
+
+
+def test_an_axis_and_its_time_filter_agree(objects):
+    views = {o["id"]: o["attributes"] for o in objects if o["type"] == "index-pattern"}
+    for obj in objects:
+        if obj["type"] != "lens":
+            continue
+        [ref] = [r for r in obj["references"] if r["type"] == "index-pattern"]
+        for layer in obj["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values():
+            for col in layer["columns"].values():
+                if col["operationType"] == "date_histogram":
+                    assert col["sourceField"] == views[ref["id"]]["timeFieldName"], obj["id"]
+
+
 def test_data_views(objects):
     views = {o["id"]: o["attributes"] for o in objects if o["type"] == "index-pattern"}
-    assert set(views) == {"lytter-mentions", "lytter-alerts"}
+    assert set(views) == {"lytter-mentions", "lytter-alerts", "lytter-alerts-opened-at"}
+    assert views["lytter-alerts-opened-at"]["timeFieldName"] == "opened_at"  # the time filter of the opened_at chart
     mentions, alerts = views["lytter-mentions"], views["lytter-alerts"]
     # the pattern covers the alias lytter-mentions and its indices lytter-mentions-000001, ...
     assert mentions["title"] == "lytter-mentions*"
@@ -506,7 +530,7 @@ def test_cli_validate(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["kibana", "validate"])
     assert result.exit_code == 0, result.output
-    assert "28 objects" in result.output  # 27 + the per-brand stance table
+    assert "29 objects" in result.output  # 27 + the per-brand stance table + the opened_at data view
 
     broken = tmp_path / "broken.ndjson"
     objs = [json.loads(line) for line in _lines()]
