@@ -111,7 +111,7 @@ def test_pruned_vocabulary_is_small_and_tokenises_nordic_text_as_before(fp32_mod
 
 
 def test_long_texts_are_scored_by_their_chunks_not_cut_off(fp32_model):
-    head = "Vi var på ferie i Bergen i sommer og bodde på et hotell ved Bryggen. " * 12
+    head = "Vi hadde en nydelig ferie i Bergen, og hotellet ved Bryggen var koselig og rent. " * 10
     tail = "Men hotellet var en katastrofe: skittent, bråkete og frekt personale. Aldri igjen, helt forferdelig! " * 6
     assert len(fp32_model.tokenizer(head + tail)["input_ids"]) > 2 * fp32_model.max_length
     [whole] = fp32_model.predict([head + tail])
