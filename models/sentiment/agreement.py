@@ -4,7 +4,8 @@
 annotator labels without seeing the first labels; their labels live in ``data/second/<lang>.jsonl`` as
 ``{"id", "label"}``. ``agreement()`` reports, per language, Cohen's kappa and raw agreement between the two.
 
-    python -m models.sentiment.agreement sample LANG OUT.txt     (the blind sheet: id <TAB> text)
+    python -m models.sentiment.agreement sample LANG OUT.txt [--top-up]   (the blind sheet: id <TAB> text;
+                                                 --top-up: only what brings a grown language back to 10 %)
     python -m models.sentiment.agreement report                  (kappa per language)
 """
 
@@ -23,10 +24,16 @@ SECOND_DIR = DATA_DIR / "second"
 SAMPLE_SHARE = 0.10
 
 
-def sample(examples: Sequence[Example], lang: str, share: float = SAMPLE_SHARE) -> list[Example]:
+def sample(examples: Sequence[Example], lang: str, share: float = SAMPLE_SHARE, have: set[str] | None = None) -> list[Example]:
+    """A seeded random ``share`` of a language. With ``have`` (ids already labelled twice), the top-up that
+    brings the language back to ``share`` after texts were added, drawn from the others."""
     pool = sorted((e for e in examples if e.lang == lang), key=lambda e: e.id)
-    rng = random.Random(f"lytter-agreement-{lang}")
-    return sorted(rng.sample(pool, max(1, round(share * len(pool)))), key=lambda e: e.id) if pool else []
+    want = max(1, round(share * len(pool))) if pool else 0
+    if have:
+        want -= len({e.id for e in pool} & have)
+        pool = [e for e in pool if e.id not in have]
+    rng = random.Random(f"lytter-agreement-{lang}-{len(have or ())}")
+    return sorted(rng.sample(pool, max(0, min(want, len(pool)))), key=lambda e: e.id)
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
@@ -78,8 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(__doc__)
         return 0
-    if args[0] == "sample" and len(args) == 3:
-        rows = sample(load_examples(), args[1])
+    if args[0] == "sample" and len(args) in (3, 4):
+        have = set(second_labels(args[1])) if args[3:] == ["--top-up"] else None
+        rows = sample(load_examples(), args[1], have=have)
         Path(args[2]).write_text("".join(f"{e.id}\t{' '.join(e.text.split())}\n" for e in rows), encoding="utf-8")
         print(f"{len(rows)} items of {args[1]} written to {args[2]}")
         return 0
