@@ -9,27 +9,40 @@
   is a mention of kind ``comment`` whose ``parent_id`` is the post's mention id. The comment feeds of the
   latest ``max_comment_feeds`` posts are re-read (conditionally) on every poll, as comments keep coming.
 * De-duplication by GUID across restarts: a bounded seen-set in the checkpoint.
-* HTML to plain text (entities decoded, no markup); times timezone-aware (a feed time without a zone is UTC).
+* HTML to plain text (entities decoded, no markup) where feedparser says a field is HTML; times
+  timezone-aware (a feed time without a zone is UTC).
 
-Mention ids are ``rss:<guid>`` (the item's ``<guid>``/``<id>``, else its link), so the same item read
-from two feeds, or twice, is one mention.
+Mention ids are ``rss:<guid>`` (the item's ``<guid>``/``<id>``, else its link; an http(s) URL in one
+spelling: ``http://``, lower-case host, no trailing slash), so the same item read from two feeds, over
+https or http, through a mirror, or twice, is one mention. Dates are feedparser's own (``*_parsed``),
+bounded by ``text.within_bounds``; an item whose dates cannot be trusted gets the fetch time and a
+``raw["date_problem"]``. A ``rel="next"`` page that is gone for good ends the chain (a warning).
 """
 
 from __future__ import annotations
 
 import asyncio
-import calendar
 import hashlib
 import logging
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
 
 from streams.schema import Author, Engagement, Mention
 from streams.sources.base import Batch, Connector, SourceError, TokenBucket
 from streams.sources.http import SourceHttp
-from streams.sources.text import SeenIds, clip, html_to_text, normalize_whitespace, parse_time, stable_id
+from streams.sources.text import (
+    EARLIEST_TIME,
+    SeenIds,
+    clip,
+    html_to_text,
+    normalize_whitespace,
+    parse_time,
+    stable_id,
+    within_bounds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,24 +82,73 @@ def next_page_url(parsed: Any) -> str | None:
     return None
 
 
-def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
-    for key in ("published", "updated", "created"):
-        when = parse_time(entry.get(key))
+def atom_feed(parsed: Any) -> Mapping[str, Any] | None:
+    """The feed element whose authors apply to its entries: Atom only (RFC 4287 4.2.1); an RSS channel's
+    ``managingEditor`` is the editor, not the author of every item."""
+    return parsed.get("feed") if str(parsed.get("version", "")).startswith("atom") else None
+
+
+_TIME_KEYS = ("published", "updated", "created")
+
+
+def _feed_time(struct: Any, value: Any) -> datetime | None:
+    """One entry date: the instant from feedparser's ``*_parsed`` (it reads the zones, languages and
+    formats real feeds use), shown in the feed's own offset when dateutil reads the string to that same
+    instant. Without a parsed value the string is read by ``parse_time``. None when out of bounds."""
+    if not struct:
+        return parse_time(value)
+    try:
+        instant = datetime(*struct[:6], tzinfo=timezone.utc)
+    except (TypeError, ValueError, OverflowError):  # feedparser gives year 10000 for 9999-12-31T23:00-05:00
+        return None
+    if within_bounds(instant) is None:
+        return None
+    local = parse_time(value)
+    return local if local == instant else instant
+
+
+def _entry_time(entry: Mapping[str, Any]) -> tuple[datetime | None, str | None]:
+    """(the entry's time, None) or (None, why no date of it can be trusted; None when it has none)."""
+    refused: list[str] = []
+    for key in _TIME_KEYS:
+        value = entry.get(key)
+        if not value:
+            continue
+        when = _feed_time(entry.get(f"{key}_parsed"), value)
         if when is not None:
-            return when
-    for key in ("published_parsed", "updated_parsed"):
-        struct = entry.get(key)
-        if struct:
-            return datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
-    return None
+            return when, None
+        refused.append(f"{key} {str(value)[:64]!r}")
+    if not refused:
+        return None, None
+    return None, f"untrusted date ({', '.join(refused)}): unreadable or outside {EARLIEST_TIME.year}..now+1 day"
+
+
+#: The scheme every http(s) item id is spelt with: the scheme is not part of an item's identity (a site
+#: moved to https keeps its guids). ``http`` keeps the ids of plain-http feeds as they were.
+ID_SCHEME = "http"
+
+
+def _normal_url(value: str) -> str | None:
+    """An http(s) URL in one spelling (``ID_SCHEME``, lower-case host, no default port, no trailing slash
+    but the root's); None for anything else (``tag:`` and ``urn:`` ids are kept as they are)."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # urlsplit lower-cases it
+    if parts.port not in (None, 80, 443):
+        host = f"{host}:{parts.port}"
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((ID_SCHEME, host, path, parts.query, parts.fragment))
 
 
 def entry_key(entry: Mapping[str, Any]) -> str:
-    """The item's identity: its GUID/Atom id, else its link, else a hash of title and time."""
+    """The item's identity: its GUID/Atom id, else its link (URLs normalised, so the same item read over
+    http and https, with or without a trailing slash or through a mirror is one item), else a hash of
+    title and time."""
     for key in ("id", "guid", "link"):
         value = entry.get(key)
         if isinstance(value, str) and value.strip():
-            return value.strip()
+            return _normal_url(value.strip()) or value.strip()
     basis = f"{entry.get('title', '')}\x00{entry.get('published', entry.get('updated', ''))}"
     return "sha256:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()
 
@@ -95,29 +157,51 @@ def entry_id(entry: Mapping[str, Any]) -> str:
     return stable_id("rss", entry_key(entry))
 
 
+def _as_text(value: str | None, detail: Mapping[str, Any] | None) -> str:
+    """Markup flattened only when feedparser says the field is (X)HTML: a plain-text title such as
+    ``Use <T> in Swift`` keeps its brackets."""
+    if (detail or {}).get("type") == "text/plain":
+        return normalize_whitespace(value)
+    return html_to_text(value)
+
+
+#: How much longer ``summary`` must be than ``content`` to be taken as the body instead.
+SUMMARY_OVER_CONTENT = 2
+
+
 def _entry_text(entry: Mapping[str, Any]) -> str:
-    contents = entry.get("content") or []
-    for content in contents:
-        value = content.get("value")
-        if value:
-            if content.get("type") == "text/plain":
-                return normalize_whitespace(value)
-            return html_to_text(value)
-    summary = entry.get("summary")
-    if summary:
-        detail = entry.get("summary_detail") or {}
-        if detail.get("type") == "text/plain":
-            return normalize_whitespace(summary)
-        return html_to_text(summary)
-    return ""
+    """The item's body. ``content`` (``content:encoded``, Atom ``<content>``) is usually the article and
+    ``summary`` an excerpt that may be a little longer than a short post (``[…]`` added), so ``content``
+    wins unless ``summary`` is much longer: an unqualified ``<og><description>`` blurb also lands in
+    ``content`` while the article is in ``<description>``."""
+    bodies = [_as_text(c.get("value"), c) for c in entry.get("content") or []]
+    content = max(bodies, key=len, default="")
+    summary = _as_text(entry.get("summary"), entry.get("summary_detail"))
+    return summary if len(summary) > SUMMARY_OVER_CONTENT * len(content) else content
 
 
-def _author(entry: Mapping[str, Any]) -> Author | None:
-    detail = entry.get("author_detail") or {}
-    name = (detail.get("name") or entry.get("author") or "").strip()
-    if not name:
+def _named(holder: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [p for p in holder.get("authors") or [] if (p.get("name") or "").strip()]
+
+
+def _people(entry: Mapping[str, Any], feed: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The entry's authors; else (RFC 4287 4.2.1, Atom) those of its ``<source>``, then of the feed."""
+    own = _named(entry)
+    name = (entry.get("author") or "").strip()  # e.g. an e-mail address only: no name in the detail
+    if own or name:
+        return own or [{"name": name}]
+    return _named(entry.get("source") or {}) or _named(feed or {})
+
+
+def _author(entry: Mapping[str, Any], feed: Mapping[str, Any] | None = None) -> Author | None:
+    """The first author is the handle (and gives the profile link); co-authors are kept in the display
+    name, ``"Anna Berg, Bo Lund"``."""
+    people = _people(entry, feed)
+    if not people:
         return None
-    return Author(handle=clip(name, 512), display_name=clip(name, 1024), profile_url=detail.get("href") or None)
+    names = ", ".join(p["name"].strip() for p in people)
+    first = people[0]
+    return Author(handle=clip(first["name"].strip(), 512), display_name=clip(names, 1024), profile_url=first.get("href") or None)
 
 
 def _int(value: Any) -> int | None:
@@ -136,18 +220,25 @@ def entry_to_mention(
     kind: str = "post",
     parent_id: str | None = None,
     fetched_at: datetime | None = None,
+    feed: Mapping[str, Any] | None = None,
 ) -> Mention | None:
     """One feed item as a mention (None when it has no text at all). Comments (``kind="comment"``) get the
-    post as parent and no title (a comment feed's item titles only repeat the post's)."""
+    post as parent and no title (a comment feed's item titles only repeat the post's). ``feed`` is the
+    parsed feed's ``feed`` element, whose Atom authors apply to entries without their own. An item whose
+    dates cannot be trusted gets the fetch time, and the reason in ``raw["date_problem"]``."""
     text = _entry_text(entry)
-    title = html_to_text(entry.get("title")) or None
+    title = _as_text(entry.get("title"), entry.get("title_detail")) or None
     if not text:
         if kind != "post" or not title:
             return None
         text = title
-    published = _entry_time(entry) or fetched_at or datetime.now(timezone.utc)
-    comments_feed = entry.get("wfw_commentrss")
+    published, date_problem = _entry_time(entry)
     raw: dict[str, Any] = {"feed": feed_url, "guid": entry_key(entry)}
+    if date_problem:
+        log.warning("%s: item %s: %s; using the fetch time", feed_url, raw["guid"], date_problem)
+        raw["date_problem"] = date_problem
+    published = published or fetched_at or datetime.now(timezone.utc)
+    comments_feed = entry.get("wfw_commentrss")
     if comments_feed:
         raw["comments_feed"] = comments_feed
     return Mention(
@@ -156,7 +247,7 @@ def entry_to_mention(
         url=entry.get("link") or None,
         title=clip(title, 4096) if kind == "post" else None,
         text=text,
-        author=_author(entry),
+        author=_author(entry, feed),
         published_at=published,
         parent_id=parent_id,
         kind=kind,  # type: ignore[arg-type]
@@ -211,11 +302,12 @@ class RssConnector(Connector):
         """Map a page of posts; returns (new mentions, entries on the page). Registers comment feeds."""
         mentions: list[Mention] = []
         entries = parsed.get("entries", [])
+        feed = atom_feed(parsed)
         for entry in entries:
             mention_id = entry_id(entry)
             if mention_id in seen:
                 continue
-            mention = entry_to_mention(entry, feed_url=self.url, source=self.source, fetched_at=fetched_at)
+            mention = entry_to_mention(entry, feed_url=self.url, source=self.source, fetched_at=fetched_at, feed=feed)
             seen.add(mention_id)
             if mention is None:
                 continue
@@ -257,7 +349,17 @@ class RssConnector(Connector):
         while state.get("next_url"):
             url = state["next_url"]
             pages = int(state.get("chain_pages", 1)) + 1
-            parsed, _, _ = await self._fetch(http, url, None)
+            try:
+                parsed, _, _ = await self._fetch(http, url, None)
+            except SourceError as exc:
+                if exc.retryable:
+                    raise
+                # A page that is gone for good (404, 410, no longer a feed) would fail every later poll
+                # and keep the comment feeds from being read: end the chain here.
+                log.warning("%s: dropping older page %s: %s", self.source_id, url, exc.problem)
+                state = self._state(state, seen, comment_feeds, next_url=None, chain_pages=None)
+                yield Batch([], state, 0, f"page {pages} dropped: {url}")
+                break
             assert parsed is not None
             mentions, count = self._page(parsed, seen, comment_feeds, fetched_at)
             follow = next_page_url(parsed) if (count and len(mentions) == count and pages < self.max_pages) else None
@@ -288,7 +390,13 @@ class RssConnector(Connector):
                     continue
                 seen.add(mention_id)
                 mention = entry_to_mention(
-                    entry, feed_url=feed["url"], source=self.source, kind="comment", parent_id=feed["post_id"], fetched_at=fetched_at
+                    entry,
+                    feed_url=feed["url"],
+                    source=self.source,
+                    kind="comment",
+                    parent_id=feed["post_id"],
+                    fetched_at=fetched_at,
+                    feed=atom_feed(parsed),
                 )
                 if mention is not None:
                     mentions.append(mention)

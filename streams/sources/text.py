@@ -6,10 +6,12 @@ import hashlib
 import html
 import re
 from collections import OrderedDict
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from html.parser import HTMLParser
 from typing import Iterable
+
+from dateutil import parser as dateutil_parser
+from dateutil import tz
 
 # Elements that end a line or a paragraph when the markup is flattened to text.
 _BLOCK = {
@@ -115,33 +117,71 @@ def stable_id(prefix: str, key: str) -> str:
     return f"{prefix}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
 
+#: The project's window of believable times: older items are no news, and a time more than a day ahead is
+#: a broken clock or a sentinel (``9999-12-31``) rather than a post.
+EARLIEST_TIME = datetime(1990, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=1)
+
+# Two defaults that differ in every date field: a string whose reading changes with the default lacks
+# part of its date (``"Dec 2 10:00"``, ``"10:00"``), which dateutil would silently fill in.
+_DEFAULTS = (datetime(2001, 2, 3), datetime(2002, 4, 5))
+
+
+class _UnknownZone(ValueError):
+    pass
+
+
+def within_bounds(when: datetime) -> datetime | None:
+    """``when`` if it lies between ``EARLIEST_TIME`` and a day from now, else None."""
+    return when if EARLIEST_TIME <= when <= datetime.now(timezone.utc) + FUTURE_SLACK else None
+
+
+def _zone(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's ``tzinfos`` hook: numeric offsets as given, zone names through the tz database; a name it
+    does not know raises, so such a time is refused instead of being taken as UTC."""
+    if offset is not None:
+        return tz.UTC if offset == 0 else tz.tzoffset(name, offset)
+    if name:
+        zone = tz.gettz(name)
+        if zone is None:
+            raise _UnknownZone(name)
+        return zone
+    return None
+
+
+def _parse_string(text: str) -> datetime | None:
+    try:
+        return dateutil_parser.isoparse(text)  # strict ISO 8601: what APIs send, read first
+    except (ValueError, OverflowError):
+        pass
+    try:
+        first, second = (dateutil_parser.parse(text, default=d, tzinfos=_zone) for d in _DEFAULTS)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return first if first == second else None
+
+
 def parse_time(value: str | int | float | None, *, assume_utc: bool = True) -> datetime | None:
     """A timezone-aware datetime from what sources send: ISO 8601 (``2024-11-23T08:00:00Z``, ``+01:00``),
-    RFC 822 (RSS: ``Sat, 23 Nov 2024 09:00:00 +0100``), or epoch seconds. Naive values are taken as UTC
-    (``assume_utc``) or refused (None)."""
-    if value is None or value == "":
+    RFC 822 (``Sat, 23 Nov 2024 09:00:00 +0100``, also ``+01:00`` and tz-database names such as ``EST``),
+    both read by dateutil, or epoch seconds. Naive values are taken as UTC (``assume_utc``) or refused (None); an
+    unknown zone name, an incomplete date and a time outside ``within_bounds`` are None."""
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)):
         try:
-            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+            parsed: datetime | None = datetime.fromtimestamp(float(value), tz=timezone.utc)
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
+    else:
+        parsed = _parse_string(str(value).strip())
     if parsed is None:
         return None
     if parsed.tzinfo is None:
         if not assume_utc:
             return None
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+    return within_bounds(parsed)
 
 
 class SeenIds:

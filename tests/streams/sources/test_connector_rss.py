@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -10,6 +10,7 @@ from streams.sources.base import Checkpoints, RetryPolicy, SourceError, TokenBuc
 from streams.sources.http import SourceHttp
 from streams.sources.rss import RssConnector, check_feed, entry_to_mention, parse_feed_bytes
 from streams.sources.runner import Runner
+from streams.sources.text import SeenIds
 from tests.streams.sources.fakes import FakeBlog, MemoryPublisher, RecordingSleep, free_port
 
 CET = timezone(timedelta(hours=1))
@@ -36,7 +37,7 @@ def test_wordpress_item_maps_to_a_clean_mention():
     parsed = parse_feed_bytes(WORDPRESS_ITEM, url="https://blog.example.dk/feed/", content_type="application/rss+xml; charset=UTF-8")
     check_feed(parsed, source="rss:x", url="https://blog.example.dk/feed/")
     mention = entry_to_mention(parsed.entries[0], feed_url="https://blog.example.dk/feed/")
-    assert mention.id == "rss:https://blog.example.dk/?p=4711"
+    assert mention.id == "rss:http://blog.example.dk/?p=4711"  # ids spell http(s) guids with ID_SCHEME
     assert mention.source == "blog" and mention.kind == "post" and mention.parent_id is None
     assert mention.title == "Nordlys Energi & kunderne"
     assert mention.text == "Jeg skiftede til Nordlys Energi & det gik fint.\n\nKundeservice svarede på 5 min."
@@ -193,3 +194,191 @@ async def test_atom_feeds_and_a_vanished_comment_feed(blog, tmp_path):
     await connector.poll_once(http)  # not fatal: the comment feed is dropped
     assert [c["url"] for c in connector.state["comment_feeds"]] == [f"{blog.url}/2/feed/"]
     await http.aclose()
+
+
+# --- defects real feeds found (issue 15) ---------------------------------------------------------------
+
+ARTICLE = "".join(f"<p>Afsnit {i}: Nordlys Energi har hævet prisen på fastpris-aftalen igen.</p>" for i in range(40))
+
+# A news site's RSS 2.0: the article in <description>, and an unqualified Open Graph block whose short
+# <description> feedparser files under ``content``.
+OG_ITEM = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Nyheder</title><link>https://nyheder.example.dk/</link>
+<description>Seneste nyt</description><language>da</language>
+<item>
+  <title>Use &lt;T&gt; in Swift</title>
+  <link>https://nyheder.example.dk/artikel/4242</link>
+  <guid isPermaLink="true">https://nyheder.example.dk/artikel/4242</guid>
+  <pubDate>Mon, 02 Dec 2024 10:00:00 +01:00</pubDate>
+  <description><![CDATA[{ARTICLE}]]></description>
+  <og>
+    <title>Nordlys Energi hæver prisen</title>
+    <description>Prisen stiger for tredje gang i år. Læs hvad det betyder for dig.</description>
+    <image>https://nyheder.example.dk/img/4242.jpg</image>
+  </og>
+</item></channel></rss>""".encode()
+
+
+def _first(feed: bytes, url: str = "https://nyheder.example.dk/rss"):
+    parsed = parse_feed_bytes(feed, url=url)
+    atom = {"feed": parsed.feed} if parsed.version.startswith("atom") else {}  # the feed's authors apply
+    return entry_to_mention(parsed.entries[0], feed_url=url, **atom)
+
+
+def test_r1_the_long_description_wins_over_a_short_og_description_blurb():
+    mention = _first(OG_ITEM)
+    assert mention.text.startswith("Afsnit 0: Nordlys Energi") and len(mention.text) > 2500
+    assert "tredje gang" not in mention.text
+
+
+def test_plain_text_titles_keep_their_brackets_and_html_titles_lose_markup():
+    assert _first(OG_ITEM).title == "Use <T> in Swift"
+    html_title = b'<title type="html">Vinterens &lt;em&gt;elregning&lt;/em&gt;</title>'
+    html_title = ATOM_BLOG.replace(b"<title>Vinterens elregning</title>", html_title)
+    assert _first(html_title).title == "Vinterens elregning"
+
+
+# A personal blog's Atom feed: the feed names its author once, entries name none (RFC 4287 4.2.1).
+ATOM_BLOG = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="da">
+  <title>Annas noter</title>
+  <link href="https://anna.example.dk/" rel="alternate" type="text/html"/>
+  <link href="https://anna.example.dk/atom.xml" rel="self" type="application/atom+xml"/>
+  <id>https://anna.example.dk/</id>
+  <updated>2024-12-03T07:15:00+01:00</updated>
+  <author><name>Anna Berg</name><uri>https://anna.example.dk/om</uri></author>
+  <generator uri="https://gohugo.io/">Hugo</generator>
+  <entry>
+    <title>Vinterens elregning</title>
+    <link href="https://anna.example.dk/posts/elregning/" rel="alternate" type="text/html"/>
+    <id>https://anna.example.dk/posts/elregning/</id>
+    <published>2024-12-03T07:15:00+01:00</published>
+    <updated>2024-12-03T07:15:00+01:00</updated>
+    <content type="html">&lt;p&gt;Nordlys Energi sendte en regning p&#229; 2.400 kr.&lt;/p&gt;</content>
+  </entry>
+  <entry>
+    <title>G&#230;steindl&#230;g: skiftet til vindstr&#248;m</title>
+    <link href="https://anna.example.dk/posts/gaest/" rel="alternate" type="text/html"/>
+    <id>https://anna.example.dk/posts/gaest/</id>
+    <updated>2024-12-01T18:00:00+01:00</updated>
+    <author><name>Bo Lund</name></author>
+    <author><name>Carla Holm</name><uri>https://carla.example.dk/</uri></author>
+    <summary>Vi skiftede fra Nordlys Energi i november.</summary>
+  </entry>
+</feed>"""
+
+
+def test_r2_the_atom_feed_author_applies_to_entries_without_their_own():
+    parsed = parse_feed_bytes(ATOM_BLOG, url="https://anna.example.dk/atom.xml")
+    # as a poll maps the page: the second entry names its own authors, which win
+    mentions, _ = RssConnector("https://anna.example.dk/atom.xml")._page(parsed, SeenIds(), [], datetime.now(timezone.utc))
+    assert [m.author.handle if m.author else None for m in mentions] == ["Anna Berg", "Bo Lund"]
+    assert mentions[0].author.profile_url == "https://anna.example.dk/om"
+
+
+# A WordPress post by two authors (Co-Authors Plus writes one <dc:creator> per author).
+TWO_AUTHORS = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"
+  xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>Forbrugerbloggen</title><link>https://forbruger.example.dk</link><description>d</description>
+<item>
+  <title>Vi testede fem elselskaber</title>
+  <link>https://forbruger.example.dk/2024/12/elselskaber/</link>
+  <dc:creator><![CDATA[Mette Holm]]></dc:creator>
+  <dc:creator><![CDATA[Jonas Friis]]></dc:creator>
+  <pubDate>Tue, 03 Dec 2024 08:00:00 +0000</pubDate>
+  <guid isPermaLink="false">https://forbruger.example.dk/?p=981</guid>
+  <description><![CDATA[Nordlys Energi kom ind p&#229; en tredjeplads.]]></description>
+</item></channel></rss>"""
+
+
+def test_r3_items_with_two_authors_keep_both():
+    rss = _first(TWO_AUTHORS, "https://forbruger.example.dk/feed/")
+    assert rss.author.handle == "Mette Holm" and rss.author.display_name == "Mette Holm, Jonas Friis"
+    parsed = parse_feed_bytes(ATOM_BLOG, url="https://anna.example.dk/atom.xml")
+    atom = entry_to_mention(parsed.entries[1], feed_url="x", feed=parsed.feed)
+    assert atom.author.handle == "Bo Lund" and atom.author.display_name == "Bo Lund, Carla Holm"
+    assert atom.author.profile_url is None  # the first author has no <uri>; Carla's is not Bo's
+
+
+def _item(guid: str, link: str) -> bytes:
+    guid_element = f'<guid isPermaLink="true">{guid}</guid>' if guid else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Blog</title>
+<link>https://blog.example.dk/</link><description>d</description>
+<item><title>Nordlys</title><link>{link}</link>{guid_element}
+<pubDate>Sat, 23 Nov 2024 09:30:00 +0100</pubDate><description>Om Nordlys Energi</description></item>
+</channel></rss>""".encode()
+
+
+def test_r4_the_mention_id_does_not_depend_on_scheme_trailing_slash_or_mirror():
+    post = "https://blog.example.dk/2024/11/nordlys/"
+    readings = [
+        (_item(post, post), "https://blog.example.dk/feed/"),
+        (_item("http://blog.example.dk/2024/11/nordlys/", post), "http://blog.example.dk/feed"),
+        (_item("https://Blog.Example.dk:443/2024/11/nordlys", post), "https://mirror.example.net/blog.example.dk/feed/"),
+    ]
+    ids = {_first(feed, url).id for feed, url in readings}
+    assert ids == {"rss:http://blog.example.dk/2024/11/nordlys"}
+    # without a guid the link is the identity, normalised the same way
+    no_guid = {_first(_item("", link), "https://blog.example.dk/feed/").id for link in (post, "http://blog.example.dk/2024/11/nordlys")}
+    assert no_guid == ids
+    # tag: and urn: ids are not URLs and are kept as they are; fragments tell comments apart
+    assert _first(_item("tag:blog.example.dk,2024:/nordlys/", post)).id == "rss:tag:blog.example.dk,2024:/nordlys/"
+    comment = _first(_item("https://blog.example.dk/2024/11/nordlys/#comment-12", post)).id
+    assert comment == "rss:http://blog.example.dk/2024/11/nordlys#comment-12"
+
+
+async def test_r5_a_permanent_4xx_on_a_next_page_drops_it_from_the_checkpoint(blog, caplog):
+    _fill(blog, 2)
+    http = SourceHttp(policy=RetryPolicy(max_attempts=2), sleep=RecordingSleep())
+    connector = RssConnector(f"{blog.url}/feed/", limiter=fast())
+    # a chain interrupted earlier, whose page has since gone (the blog lost posts: ?paged=5 is a 404)
+    connector.restore({"next_url": f"{blog.url}/feed/?paged=5", "chain_pages": 4})
+    mentions = await connector.poll_once(http)
+    assert connector.state.get("next_url") is None
+    assert "dropping older page" in caplog.text and "paged=5" in caplog.text
+    assert sorted(m.kind for m in mentions) == ["comment", "comment", "post", "post"]  # comment feeds read
+    blog.add_post("Nyt", "<p>Nordlys Energi igen</p>", hours=5)
+    assert [m.text for m in await connector.poll_once(http)] == ["Nordlys Energi igen"]
+    await http.aclose()
+
+
+# An Atom feed with "never expires" sentinel dates: feedparser gives both as year 10000 (UTC); the
+# ordinal one, which the old parser could not read itself, raised ValueError and failed the whole poll.
+SENTINEL_DATE = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Kalender</title><id>urn:uuid:60a76c80-d399-11d9-b93C-0003939e0af6</id>
+<updated>2024-12-02T10:00:00Z</updated><author><name>Redaktionen</name></author>
+<entry><title>Altid aktuelt</title><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id>
+  <updated>9999-12-31T23:59:59-05:00</updated><summary>Nordlys Energi: kundeservice hele d&#248;gnet</summary></entry>
+<entry><title>Arkiv</title><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6c</id>
+  <updated>9999-365T23:59:59-05:00</updated><summary>Nordlys Energi: alle nyheder</summary></entry>
+<entry><title>Ugens tilbud</title><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6b</id>
+  <updated>2024-12-02T10:00:00+01:00</updated><summary>Nordlys Energi s&#230;nker prisen</summary></entry>
+</feed>"""
+
+
+def test_r6_an_out_of_range_date_does_not_stop_the_feed():
+    parsed = parse_feed_bytes(SENTINEL_DATE, url="https://kalender.example.dk/atom")
+    fetched_at = datetime(2024, 12, 2, 12, 0, tzinfo=timezone.utc)
+    mentions, count = RssConnector("https://kalender.example.dk/atom")._page(parsed, SeenIds(), [], fetched_at)
+    assert count == 3 and len(mentions) == 3
+    sentinel, ordinal, offer = mentions
+    assert sentinel.published_at == fetched_at and "untrusted date (updated '9999-12-31T23:59:59-05:00')" in sentinel.raw["date_problem"]
+    assert ordinal.published_at == fetched_at and "outside 1990..now+1 day" in ordinal.raw["date_problem"]
+    assert offer.published_at == datetime(2024, 12, 2, 9, tzinfo=timezone.utc) and "date_problem" not in offer.raw
+
+
+# Formats real feeds use (the kinds in feedparser's date corpus) that the old hand-written parser misread.
+FEED_DATES = [
+    ("Mon, 02 Dec 2024 10:00:00 +01:00", datetime(2024, 12, 2, 9, tzinfo=timezone.utc)),
+    ("Mon, 02 Dec 2024 10:00:00 MET", datetime(2024, 12, 2, 9, tzinfo=timezone.utc)),
+    ("Sun, 02 Jun 2024 10:00:00 MEST", datetime(2024, 6, 2, 8, tzinfo=timezone.utc)),
+    ("Mon, 02 Dec 2024 10:00:00 PST", datetime(2024, 12, 2, 18, tzinfo=timezone.utc)),
+    ("2024-12-02T10:00:00-01:01", datetime(2024, 12, 2, 11, 1, tzinfo=timezone.utc)),
+    ("Mon, 02 Dec 2024 04:00:00 EST", datetime(2024, 12, 2, 9, tzinfo=timezone.utc)),
+]
+
+
+@pytest.mark.parametrize(("pub_date", "instant"), FEED_DATES)
+def test_feed_dates_are_feedparsers_instants(pub_date, instant):
+    mention = _first(OG_ITEM.replace(b"Mon, 02 Dec 2024 10:00:00 +01:00", pub_date.encode()))
+    assert mention.published_at == instant and "date_problem" not in mention.raw

@@ -58,3 +58,20 @@ def test_keyword_pattern_matches_at_word_starts_any_case():
     assert pattern.search("skiftet til nordlys energi i går")
     assert not pattern.search("an allegory") and not pattern.search("nordlysenergi")
     assert keyword_pattern([" ", ""]) is None
+
+
+def test_parse_time_reads_rfc822_with_a_colon_offset():
+    # email.utils read "+01:00" as no zone at all, so it came out as 10:00 UTC
+    assert parse_time("Mon, 02 Dec 2024 10:00:00 +01:00") == datetime(2024, 12, 2, 9, tzinfo=timezone.utc)
+    assert parse_time("Mon, 02 Dec 2024 10:00:00 EST") == datetime(2024, 12, 2, 15, tzinfo=timezone.utc)
+    assert parse_time("2024-12-02T10:00:00-01:01") == datetime(2024, 12, 2, 11, 1, tzinfo=timezone.utc)
+
+
+def test_parse_time_refuses_what_cannot_be_trusted():
+    assert parse_time("Mon, 02 Dec 2024 10:00:00 XST") is None  # a zone name no one knows: not UTC
+    assert parse_time("9999-12-31T23:59:59-05:00") is None and parse_time("Fri, 31 Dec 9999 23:00:00 -0500") is None
+    assert parse_time("1970-01-01T00:00:00Z") is None and parse_time(0) is None
+    assert parse_time(1732100000 * 1000) is None  # milliseconds taken for seconds: far in the future
+    tomorrow = datetime.now(timezone.utc) + timedelta(hours=20)
+    assert parse_time(tomorrow.isoformat()) == tomorrow  # clocks a little ahead are still believed
+    assert parse_time("Dec 2 10:00") is None  # no year: dateutil would make it this year's
