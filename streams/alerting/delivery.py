@@ -54,6 +54,7 @@ __all__ = [
     "WebhookChannel",
     "channels_from_env",
     "deliver_all",
+    "idempotency_key",
     "email_subject",
     "redact_url",
     "render_email",
@@ -416,6 +417,12 @@ def slack_payload(alert: Mapping[str, Any], *, raw_key: str = "lytter_alert") ->
     return {"text": text, "blocks": blocks, raw_key: dict(alert)}
 
 
+def idempotency_key(alert: Mapping[str, Any]) -> str:
+    """One key per alert version (id, updates, action): delivery is at-least-once, and a crash between a
+    delivery and its record sends that version again, so receivers that honour the key can drop the repeat."""
+    return f"{_s(alert.get('alert_id'), '?')}-{int(alert.get('updates') or 0)}-{_s(alert.get('action'), _s(alert.get('status'), 'open'))}"
+
+
 def redact_url(url: str) -> str:
     """``scheme://host[:port]/…``: what may be shown of a secret URL (no user info, path or query)."""
     try:
@@ -538,7 +545,7 @@ class WebhookChannel:
 
     async def deliver(self, alert: dict[str, Any]) -> None:
         body = self.body(alert)
-        headers = {**self.headers, "Content-Type": "application/json; charset=utf-8"}
+        headers = {**self.headers, "Content-Type": "application/json; charset=utf-8", "Idempotency-Key": idempotency_key(alert)}
         token = _SECRETS.set(_SECRETS.get() + self._secrets)
         try:
             async with httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), follow_redirects=False) as client:

@@ -6,7 +6,7 @@ factor ``nodes`` and min ISR ``nodes - 1`` (so with three nodes one may die and 
 ``acks=all`` go on). Node ``i`` (1-based) listens on ``base_port + 2*(i-1)`` (broker) and the next port
 (controller); its config, data and log live in ``<directory>/node-<i>``.
 
-    cluster = LocalKafkaCluster(settings, nodes=3, base_port=39092)
+    cluster = LocalKafkaCluster(settings, nodes=3, base_port=19092)
     cluster.up()                       # fetch (cached), format, start all, wait until all are registered
     settings.kafka_bootstrap = cluster.bootstrap
     cluster.kill(2); cluster.start(2)  # SIGKILL a node, bring it back
@@ -69,7 +69,7 @@ class Node:
 
 
 class LocalKafkaCluster:
-    def __init__(self, settings: Settings, *, nodes: int = 3, base_port: int = 39092, directory: Path | None = None) -> None:
+    def __init__(self, settings: Settings, *, nodes: int = 3, base_port: int = 19092, directory: Path | None = None) -> None:
         if nodes < 1:
             raise ServiceError(f"a cluster needs at least one node (nodes={nodes})")
         self.settings = settings

@@ -1,7 +1,7 @@
 """Broker faults: a three-node Kafka cluster (replication 3, min ISR 2) loses a broker mid-replay.
 
 The cluster is the project's own (``streams.services.cluster``), started for this module on its own ports
-(``LYTTER_TEST_CLUSTER_PORT``, default 39092: nodes on 39092/39094/39096, controllers one port up) next to
+(``LYTTER_TEST_CLUSTER_PORT``, default 19092, below Linux's ephemeral range 32768-60999 so no outgoing connection can hold one: nodes on 19092/19094/19096, controllers one port up) next to
 the session's single-node Kafka, and wiped first so every run starts from an empty cluster.
 """
 
@@ -27,7 +27,7 @@ def kafka_cluster(services):
     cluster = LocalKafkaCluster(
         services.settings,
         nodes=3,
-        base_port=int(os.environ.get("LYTTER_TEST_CLUSTER_PORT", "39092")),
+        base_port=int(os.environ.get("LYTTER_TEST_CLUSTER_PORT", "19092")),
         directory=services.settings.services_dir / "kafka-cluster",
     )
     cluster.wipe()

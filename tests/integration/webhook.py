@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class WebhookReceiver:
     def __init__(self) -> None:
         self.received: list[tuple[float, dict]] = []
+        self.keys: list[str | None] = []  # the Idempotency-Key header of each POST
         self._lock = threading.Lock()
         receiver = self
 
@@ -20,6 +21,7 @@ class WebhookReceiver:
                 body = self.rfile.read(length)
                 with receiver._lock:
                     receiver.received.append((time.time(), json.loads(body)))
+                    receiver.keys.append(self.headers.get("Idempotency-Key"))
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")

@@ -151,6 +151,7 @@ async def test_webhook_posts_slack_compatible_body_with_raw_alert(receiver, capl
     assert request.method == "POST"
     assert request.path == f"/services/T0LYTTER/B0ALERTS/{TOKEN}"
     assert request.headers["Content-Type"].startswith("application/json")
+    assert request.headers["Idempotency-Key"] == f"{alert['alert_id']}-{int(alert.get('updates') or 0)}-{alert.get('action') or alert.get('status')}"
     body = json.loads(request.body)
     assert body["lytter_alert"] == alert
     assert "CRITICAL" in body["text"] and "Nordlys Energi" in body["text"]
@@ -505,3 +506,14 @@ def test_channels_from_env():
         channels_from_env({"LYTTER_SMTP_HOST": "smtp.example", "LYTTER_SMTP_SENDER": "x@example.com"})
     with pytest.raises(ValueError, match="LYTTER_SMTP_STARTTLS"):
         channels_from_env(env | {"LYTTER_SMTP_STARTTLS": "maybe"})
+
+
+def test_each_alert_version_has_its_own_idempotency_key():
+    from streams.alerting.delivery import idempotency_key
+
+    opened = {"alert_id": "a1", "updates": 0, "action": "open"}
+    updated = {"alert_id": "a1", "updates": 1, "action": "update"}
+    closed = {"alert_id": "a1", "updates": 1, "action": "close"}
+    keys = [idempotency_key(a) for a in (opened, updated, closed)]
+    assert len(set(keys)) == 3
+    assert idempotency_key(dict(opened)) == keys[0]  # a replay of the same version repeats its key
