@@ -27,9 +27,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.kafka_admin import ensure_topics  # noqa: E402
-from streams.process import WorkerProcess  # noqa: E402
-from streams.services import LocalServices  # noqa: E402
+from streams.ops.kafka_admin import ensure_topics  # noqa: E402
+from streams.worker.process import WorkerProcess  # noqa: E402
+from streams.ops.services import LocalServices  # noqa: E402
 from streams.settings import Settings  # noqa: E402
 from streams.sinks.elasticsearch import setup_indices  # noqa: E402
 from streams.sources.producer import MentionProducer  # noqa: E402

@@ -62,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 
-    from streams.bench import _isolated
-    from streams.kafka_admin import ensure_topics
-    from streams.process import WorkerProcess
-    from streams.services import LocalServices
+    from streams.bench.endtoend import _isolated
+    from streams.ops.kafka_admin import ensure_topics
+    from streams.worker.process import WorkerProcess
+    from streams.ops.services import LocalServices
     from streams.sinks.elasticsearch import setup_indices
     from streams.sources.generate import generate_mentions
     from streams.sources.producer import MentionProducer

@@ -1,7 +1,7 @@
 """Session fixtures shared by every test package.
 
 ``services``: the real Kafka (KRaft) and Elasticsearch, started once per test session by the project's own
-launcher (``streams.services.LocalServices``) on their own ports and directory, so they never collide with a
+launcher (``streams.ops.services.LocalServices``) on their own ports and directory, so they never collide with a
 developer's running demo:
 
 =====================  =======================================  ==================================
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.services import LocalServices
+from streams.ops.services import LocalServices
 from streams.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,7 +86,7 @@ def services_settings_for_tests() -> Settings:
 @pytest.fixture(scope="session")
 def services():
     """The real Kafka and Elasticsearch for this test session (see the module docstring)."""
-    from streams.services import ServiceError
+    from streams.ops.services import ServiceError
 
     settings = services_settings_for_tests()
     launcher = LocalServices(settings)

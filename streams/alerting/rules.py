@@ -4,7 +4,7 @@ Pure functions over small, JSON-serialisable values (``to_dict()`` / ``from_dict
 processor to keep in Faust tables keyed by brand. Nothing here does I/O or reads the clock: the caller
 passes ``now`` (epoch seconds; the worker passes event time, a brand's watermark; an aware ``datetime`` is accepted too).
 
-Per brand the processor (:mod:`streams.state.brands`) keeps the open 1-minute tumbling windows
+Per brand the processor (:mod:`streams.alerting.brands`) keeps the open 1-minute tumbling windows
 (:class:`WindowCounts`, one per minute of *publication* still within ``allowed_lateness_s`` of the brand's
 watermark) and one :class:`Baseline` made of the windows already closed; per mention it does::
 

@@ -36,16 +36,16 @@ def fail(message: str, code: int = 1) -> None:
 @contextlib.contextmanager
 def clear_errors() -> Iterator[None]:
     """Known failures print one clear line (cause and fix) instead of a traceback."""
-    from streams.kafka_admin import KafkaAdminError
+    from streams.ops.kafka_admin import KafkaAdminError
     from streams.sources.producer import PublishError
 
-    from streams.demo import DemoError
+    from streams.cli.demo import DemoError
     from streams.settings import SettingsError
     from streams.watch import WatchConfigError
 
     known: tuple[type[BaseException], ...] = (KafkaAdminError, PublishError, FileNotFoundError, DemoError, WatchConfigError, SettingsError)
     try:
-        from streams.services import ServiceError
+        from streams.ops.services import ServiceError
 
         known += (ServiceError,)
     except ImportError:

@@ -16,7 +16,7 @@ from streams.cli._common import clear_errors, console, fail, settings
 @app.command()
 def worker() -> None:
     """Run the stream worker (Faust) in the foreground: enrich mentions.raw and index them. Ctrl-C stops it."""
-    from streams.app import run_worker, sentiment_model_problem
+    from streams.worker.app import run_worker, sentiment_model_problem
 
     with clear_errors():
         s = settings()
@@ -95,7 +95,7 @@ def search(
 ) -> None:
     """Search indexed mentions: Boolean query (the brand-watch syntax) plus filters; prints a table with a
     summary by sentiment, language, source and brand, or exports CSV / JSON lines."""
-    from streams.search import SearchRequest, run_search
+    from streams.query.search import SearchRequest, run_search
 
     request = SearchRequest(
         query=query,
@@ -185,7 +185,7 @@ def demo(
 ) -> None:
     """The main job: start the local services, build the model if needed, ingest the demo corpus, run the
     worker until every mention is indexed, and show the enriched mentions and alerts."""
-    from streams.demo import run_demo
+    from streams.cli.demo import run_demo
 
     with clear_errors():
         run_demo(settings(), corpus=corpus, timeout=timeout, keep_services=keep_services, scenario=scenario)
@@ -198,7 +198,7 @@ def bench(
 ) -> None:
     """Measure the pipeline on this machine: end-to-end mentions/s and latency (model on vs off), worker
     memory, Elasticsearch bulk vs single-document indexing, sentiment vs a naive pipeline; as ratios."""
-    from streams.bench import run_bench
+    from streams.bench.endtoend import run_bench
 
     def show(rows):
         table = Table("measure", "Lytter", "baseline (same run)", "ratio", title="lytter bench")
@@ -213,7 +213,7 @@ def bench(
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
     """One screen: Kafka, Elasticsearch, the worker (counts, dead letters, alerts) and consumer lag."""
-    from streams.health import collect_status
+    from streams.ops.health import collect_status
 
     report = collect_status(settings())
     if as_json:

@@ -15,7 +15,7 @@ app = typer.Typer(no_args_is_help=True)
 
 def publish_blog_dumps(paths: list[Path], published_at: datetime | None = None, base_url: str | None = None):
     """Parse blog dumps and publish their mentions; returns the mentions published."""
-    from streams.kafka_admin import ensure_topics
+    from streams.ops.kafka_admin import ensure_topics
     from streams.sources.blogdump import parse_blog_dump
     from streams.sources.producer import MentionProducer
 
@@ -62,7 +62,7 @@ def jsonl(
     topic: str = typer.Option(None, help="Topic to publish to (default: setting LYTTER_TOPIC_RAW)."),
 ) -> None:
     """Replay a JSONL file of mentions into Kafka, exactly as the lines are."""
-    from streams.kafka_admin import ensure_topics
+    from streams.ops.kafka_admin import ensure_topics
     from streams.sources.jsonl import replay_jsonl
 
     with clear_errors():
@@ -118,7 +118,7 @@ def publish_scenario(
     import asyncio
     import time
 
-    from streams.kafka_admin import ensure_topics
+    from streams.ops.kafka_admin import ensure_topics
     from streams.sources.producer import MentionProducer
     from streams.sources.scenario import Scenario, replay
 
@@ -214,7 +214,7 @@ def _run_connectors(connectors, *, once: bool, push=None, metrics_port: int | No
     from rich.markup import escape
     from rich.table import Table
 
-    from streams.kafka_admin import ensure_topics
+    from streams.ops.kafka_admin import ensure_topics
     from streams.sources.agent import AgentError, run_agents
     from streams.sources.base import SourceError
 
@@ -398,7 +398,7 @@ def push(
     """
     import asyncio
 
-    from streams.kafka_admin import ensure_topics
+    from streams.ops.kafka_admin import ensure_topics
     from streams.sources.agent import AgentError, push_token
     from streams.sources.push import create_app, serve
     from streams.sources.runner import KafkaPublisher

@@ -15,7 +15,7 @@ _FILE_HELP = "Saved objects (NDJSON) to use (default: deploy/kibana/lytter.ndjso
 
 
 def _path(file: Optional[Path]) -> Path:
-    from streams.kibana import default_ndjson_path
+    from streams.ops.kibana import default_ndjson_path
 
     return file or default_ndjson_path()
 
@@ -23,7 +23,7 @@ def _path(file: Optional[Path]) -> Path:
 def _check(path: Path) -> list:
     """The objects of ``path``; fails with every problem listed when the file does not validate."""
     from streams.cli._common import settings
-    from streams.kibana import default_mappings, validate_file
+    from streams.ops.kibana import default_mappings, validate_file
 
     objects, problems = validate_file(path, default_mappings(settings()))
     if problems:
@@ -36,7 +36,7 @@ def _check(path: Path) -> list:
 @app.command("validate")
 def validate(file: Optional[Path] = typer.Option(None, "--file", "-f", help=_FILE_HELP)) -> None:
     """Check the saved objects offline: JSON, nested JSON, references, and every field against the index mapping."""
-    from streams.kibana import summary
+    from streams.ops.kibana import summary
 
     path = _path(file)
     objects = _check(path)
@@ -57,7 +57,7 @@ def import_(
     wait: float = typer.Option(0.0, "--wait", help="Seconds to keep retrying while Kibana is unreachable or still starting (503)."),
 ) -> None:
     """Import the data views, visualisations and dashboards into Kibana (saved-objects import API)."""
-    from streams.kibana import KibanaImportError, KibanaObjectsError, import_objects, summary
+    from streams.ops.kibana import KibanaImportError, KibanaObjectsError, import_objects, summary
 
     path = _path(file)
     objects = _check(path)

@@ -22,7 +22,7 @@ class Service(str, Enum):
 
 
 def _services(security: bool = False):
-    from streams.services import LocalServices
+    from streams.ops.services import LocalServices
 
     return LocalServices(settings(), security=security)
 
@@ -30,7 +30,7 @@ def _services(security: bool = False):
 @contextmanager
 def _service_errors() -> Iterator[None]:
     """A ServiceError is printed in red (its message says cause and fix) and exits 1, without a traceback."""
-    from streams.services import ServiceError
+    from streams.ops.services import ServiceError
 
     try:
         yield

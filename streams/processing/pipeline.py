@@ -1,6 +1,6 @@
 """One batch through the worker: validate, enrich off the event loop, index, dead-letter the rest.
 
-The Faust agent (``streams.app``) only moves records in and acknowledges them; everything between is
+The Faust agent (``streams.worker.app``) only moves records in and acknowledges them; everything between is
 here, behind small interfaces, so the whole path is tested without Faust and the I/O ends are tested
 against the real services.
 

@@ -42,7 +42,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from streams.sources.base import Connector, TokenBucket
-from streams.watch import WatchConfigError, loc_text, parse_watch, yaml_node_at
+from streams.watch.file import WatchConfigError, loc_text, parse_watch, yaml_node_at
 
 
 class ConnectorConfigError(WatchConfigError):

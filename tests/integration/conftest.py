@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from streams.kafka_admin import ensure_topics
-from streams.process import WorkerProcess
+from streams.ops.kafka_admin import ensure_topics
+from streams.worker.process import WorkerProcess
 from streams.settings import Settings
 from streams.sinks.elasticsearch import setup_indices, sync_client
 

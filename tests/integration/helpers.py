@@ -9,8 +9,8 @@ from typing import Callable
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from streams.kafka_admin import topic_end_offsets
-from streams.process import WorkerProcess
+from streams.ops.kafka_admin import topic_end_offsets
+from streams.worker.process import WorkerProcess
 from streams.schema import DeadLetter
 from streams.settings import Settings
 from streams.sinks.elasticsearch import sync_client
@@ -30,7 +30,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str, worker: W
 
 def start_or_fail(what: str, start: Callable[[], object]) -> None:
     """Start a service the tests need; if it cannot start, fail (never skip) with the launcher's reason."""
-    from streams.services import ServiceError
+    from streams.ops.services import ServiceError
 
     problem = None
     try:

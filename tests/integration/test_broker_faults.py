@@ -1,6 +1,6 @@
 """Broker faults: a three-node Kafka cluster (replication 3, min ISR 2) loses a broker mid-replay.
 
-The cluster is the project's own (``streams.services.cluster``), started for this module on its own ports
+The cluster is the project's own (``streams.ops.services.cluster``), started for this module on its own ports
 (``LYTTER_TEST_CLUSTER_PORT``, default 19092, below Linux's ephemeral range 32768-60999 so no outgoing connection can hold one: nodes on 19092/19094/19096, controllers one port up) next to
 the session's single-node Kafka, and wiped first so every run starts from an empty cluster.
 """
@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from streams.kafka_admin import ensure_topics
-from streams.services.cluster import LocalKafkaCluster
+from streams.ops.kafka_admin import ensure_topics
+from streams.ops.services.cluster import LocalKafkaCluster
 from streams.sources.generate import generate_mentions
 from tests.integration.helpers import Publisher, dead_letters, indexed_count, start_or_fail, wait_for
 

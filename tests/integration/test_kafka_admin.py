@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from streams.kafka_admin import commit_start_offsets
+from streams.ops.kafka_admin import commit_start_offsets
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ def test_partitions_without_a_committed_offset_get_one_at_their_start_once(lytte
 def test_next_record_offset_reads_the_log(lytter):
     from kafka import KafkaProducer
 
-    from streams.kafka_admin import ensure_topics, next_record_offset
+    from streams.ops.kafka_admin import ensure_topics, next_record_offset
 
     ensure_topics(lytter, [lytter.topic_raw])
     producer = KafkaProducer(bootstrap_servers=lytter.kafka_bootstrap)

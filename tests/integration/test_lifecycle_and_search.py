@@ -9,7 +9,7 @@ import json
 import pytest
 
 from streams.schema import EnrichedMention, Mention, Sentiment
-from streams.search import SearchRequest, run_search
+from streams.query.search import SearchRequest, run_search
 from streams.sinks.elasticsearch import apply_retention, rollover, sync_client
 
 pytestmark = pytest.mark.integration

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from streams.kafka_admin import ensure_topics
+from streams.ops.kafka_admin import ensure_topics
 from streams.schema import Mention
-from streams.services import LocalServices
+from streams.ops.services import LocalServices
 from streams.sinks.elasticsearch import setup_indices
 from streams.sources.blogdump import parse_blog_dump
 from streams.sources.producer import publish_all

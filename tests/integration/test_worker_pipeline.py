@@ -50,7 +50,7 @@ def test_corpus_is_indexed_with_language_and_is_searchable(lytter, worker_factor
     comment = docs["blog:nb-strategi-for-sosiale-medier#comment-2"]
     assert comment["parent_id"] == "blog:nb-strategi-for-sosiale-medier" and comment["lang"] == "nb"
 
-    from streams.search import SearchRequest, run_search
+    from streams.query.search import SearchRequest, run_search
 
     result = run_search(lytter, SearchRequest(query="strategi", langs=["nb"]))
     assert result.total >= 1 and all(hit["lang"] == "nb" for hit in result.hits)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from streams.processing.inflight import BatchesInFlight
+from streams.worker.inflight import BatchesInFlight
 
 
 class Recorder:
