@@ -1,4 +1,4 @@
-"""`streams.kibana.import_objects` and `lytter kibana import` against a fake Kibana on 127.0.0.1.
+"""`streams.ops.kibana.import_objects` and `lytter kibana import` against a fake Kibana on 127.0.0.1.
 
 The fake answers ``POST /api/saved_objects/_import`` (and ``/s/<space>/api/...``) the way Kibana 8.19
 does, records each request, and can be told to refuse credentials, report per-object errors, or be
@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from streams.kibana import KibanaImportError, KibanaObjectsError, import_objects
+from streams.ops.kibana import KibanaImportError, KibanaObjectsError, import_objects
 
 NDJSON = Path(__file__).resolve().parents[2] / "deploy" / "kibana" / "lytter.ndjson"
 N_OBJECTS = sum(1 for line in NDJSON.read_text(encoding="utf-8").splitlines() if line.strip())

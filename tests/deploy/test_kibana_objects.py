@@ -1,7 +1,7 @@
 """Offline checks of the Kibana saved objects in deploy/kibana/lytter.ndjson.
 
 The checks here walk the file themselves (their own mapping flattening and type rules), so they do not
-merely trust ``streams.kibana``'s validator; the validator is then tested on the shipped file and on
+merely trust ``streams.ops.kibana``'s validator; the validator is then tested on the shipped file and on
 broken copies of it.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 from typer.testing import CliRunner
 
-from streams.kibana import KibanaObjectsError, check_objects, default_mappings, flatten_mapping, kql_fields, parse_ndjson
+from streams.ops.kibana import KibanaObjectsError, check_objects, default_mappings, flatten_mapping, kql_fields, parse_ndjson
 from streams.sinks.elasticsearch import alert_mappings, mention_mappings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ OPERATION_FIELD_TYPES = {
 
 
 # ------------------------------------------------------------------------------------------------
-# helpers (independent of streams.kibana)
+# helpers (independent of streams.ops.kibana)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -357,7 +357,7 @@ def test_the_dashboards_analysts_asked_for(objects):
 
 
 # ------------------------------------------------------------------------------------------------
-# streams.kibana: loading and the validator
+# streams.ops.kibana: loading and the validator
 # ------------------------------------------------------------------------------------------------
 
 
