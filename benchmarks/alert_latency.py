@@ -33,7 +33,7 @@ from streams.ops.services import LocalServices  # noqa: E402
 from streams.settings import Settings  # noqa: E402
 from streams.sinks.elasticsearch import setup_indices  # noqa: E402
 from streams.sources.producer import MentionProducer  # noqa: E402
-from streams.sources.scenario import Scenario, replay  # noqa: E402
+from streams.sources.replay.scenario import Scenario, replay  # noqa: E402
 from tests.integration.webhook import WebhookReceiver  # noqa: E402
 
 

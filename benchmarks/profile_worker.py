@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from streams.worker.process import WorkerProcess
     from streams.ops.services import LocalServices
     from streams.sinks.elasticsearch import setup_indices
-    from streams.sources.generate import generate_mentions
+    from streams.sources.replay.generate import generate_mentions
     from streams.sources.producer import MentionProducer
 
     settings = Settings()

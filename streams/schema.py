@@ -104,6 +104,15 @@ class BrandSentiment(BaseModel):
     score: float = Field(description="p(positive) - p(negative), in [-1, 1]")
 
 
+class RecordOrigin(BaseModel):
+    """Where a mention's raw record was read: a dead letter written later in the stream points there."""
+
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+
+
 class EnrichedMention(BaseModel):
     """What the worker indexes: the mention plus everything Lytter derived from it."""
 
@@ -120,6 +129,7 @@ class EnrichedMention(BaseModel):
     impact: float | None = None
     ingested_at: datetime | None = None
     indexed_at: datetime | None = None
+    origin: RecordOrigin | None = Field(None, description="The raw record's coordinates; not indexed")
 
     def sentiment_for(self, brand: str) -> BrandSentiment | None:
         """This brand's sentiment, if the worker scored one."""

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
             env[f"LYTTER_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
         return env
 
+    def worker_topics(self, *, source_only: bool = False) -> list[str]:
+        """The one list of Lytter's topics; ``source_only``: those a worker stage reads (not the dead letters)."""
+        sources = [self.topic_raw, self.topic_enriched, self.topic_by_brand, self.topic_alerts]
+        return sources if source_only else [self.topic_raw, self.topic_deadletter, *sources[1:]]
+
     @property
     def built_model_dir(self) -> Path:
         return self.cache_dir / "models" / "lytter-sentiment-e5s"

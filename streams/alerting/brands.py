@@ -29,17 +29,11 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from streams.alerting.config import AlertConfig
 from streams.alerting.incidents import AlertAction, IncidentBook
-from streams.alerting.rules import (
-    WINDOW_SECONDS,
-    AlertConfig,
-    Baseline,
-    MentionInfo,
-    WindowCounts,
-    evaluate_mention,
-    evaluate_window,
-    window_start,
-)
+from streams.alerting.mentions import MentionInfo
+from streams.alerting.rules import evaluate_mention, evaluate_window
+from streams.alerting.windows import WINDOW_SECONDS, Baseline, WindowCounts, window_start
 
 
 @dataclass

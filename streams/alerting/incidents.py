@@ -43,7 +43,11 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from streams.alerting.rules import AlertCandidate, IncidentConfig, TopMention, iso, merge_top, severity_rank, to_epoch
+from models.influence import to_epoch
+from streams.alerting.config import IncidentConfig
+from streams.alerting.mentions import TopMention, merge_top
+from streams.alerting.rules import AlertCandidate, severity_rank
+from streams.alerting.values import iso
 
 __all__ = ["Alert", "AlertAction", "Incident", "IncidentBook", "make_alert_id", "merge_evidence"]
 

@@ -41,7 +41,7 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 def group_cpu_seconds(pgid: int) -> float:
     """CPU seconds of the live processes of a process group (a service and what its launcher started)."""
-    from streams.ops.services.local import _group_members
+    from streams.ops.services.process import _group_members
 
     return sum(process_cpu_seconds(pid) or 0.0 for pid in _group_members(pgid))
 

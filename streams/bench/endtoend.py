@@ -98,7 +98,7 @@ def run_pipeline(settings: Settings, label: str, count: int, workdir: Path, say:
     from streams.worker.process import WorkerProcess
     from streams.ops.services import LocalServices
     from streams.sinks.elasticsearch import setup_indices, sync_client
-    from streams.sources.generate import generate_mentions
+    from streams.sources.replay.generate import generate_mentions
     from streams.sources.producer import MentionProducer
 
     ensure_topics(settings)
@@ -161,7 +161,7 @@ def es_bulk_vs_single(settings: Settings, docs: int, say: Callable[[str], None])
 
     from streams.schema import EnrichedMention
     from streams.sinks.elasticsearch import setup_indices, sync_client
-    from streams.sources.generate import generate_mentions
+    from streams.sources.replay.generate import generate_mentions
 
     documents = [EnrichedMention(mention=m, lang="da", lang_confidence=1.0).to_document() for m in generate_mentions(docs, seed=5)]
     client = sync_client(settings)
@@ -188,7 +188,7 @@ def es_bulk_vs_single(settings: Settings, docs: int, say: Callable[[str], None])
 
 
 def run_bench(settings: Settings, count: int, sentiment_n: int, say: Callable[[str], None], print_table: Callable[[list[tuple[str, str, str, str]]], None]) -> None:
-    from streams.worker.app import sentiment_model_problem
+    from streams.worker.enrich import sentiment_model_problem
     from streams.ops.services import LocalServices
 
     workdir = Path(".lytter/bench")

@@ -16,7 +16,8 @@ from streams.cli._common import clear_errors, console, fail, settings
 @app.command()
 def worker() -> None:
     """Run the stream worker (Faust) in the foreground: enrich mentions.raw and index them. Ctrl-C stops it."""
-    from streams.worker.app import run_worker, sentiment_model_problem
+    from streams.worker.app import run_worker
+    from streams.worker.enrich import sentiment_model_problem
 
     with clear_errors():
         s = settings()

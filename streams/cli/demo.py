@@ -13,7 +13,7 @@ from streams.settings import Settings
 
 from streams.cli._common import console  # noqa: E402 - one console for the CLI and the demo
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 DEMO_CORPUS = DEPLOY / "demo" / "corpus"
 EXAMPLE_WATCH = DEPLOY / "watch.example.yaml"
 
@@ -57,7 +57,7 @@ def wait_indexed(settings: Settings, ids: list[str], worker: WorkerProcess, time
 
 
 def run_demo(settings: Settings, corpus: list[str], timeout: float, keep_services: bool, scenario: bool = True) -> None:
-    from streams.worker.app import sentiment_model_problem
+    from streams.worker.enrich import sentiment_model_problem
     from streams.cli.ingest import publish_blog_dumps
     from streams.ops.services import LocalServices
     from streams.sinks.elasticsearch import setup_indices

@@ -6,17 +6,48 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from streams.cli._common import clear_errors, console, settings
 
-app = typer.Typer(no_args_is_help=True)
+
+
+class _IngestGroup(TyperGroup):
+    """`lytter ingest`, whose connector commands (`run` and one per registry row) are added when its
+    commands are first looked at: they need the connector registry, and importing every connector
+    (aiohttp, feedparser, httpx, ...) would slow down every `lytter` command. They are listed after
+    `scenario` and before `push`."""
+
+    _connectors_added = False
+
+    @property
+    def commands(self) -> dict:
+        if not self._connectors_added:
+            self._connectors_added = True
+            extra = typer.main.get_group(_connector_commands(self.rich_markup_mode)).commands
+            commands: dict = {}
+            for name, command in self._commands.items():
+                if name == "push":
+                    commands.update(extra)
+                commands[name] = command
+            for name, command in extra.items():
+                commands.setdefault(name, command)
+            self._commands = commands
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict) -> None:
+        self._commands = value
+
+
+app = typer.Typer(no_args_is_help=True, cls=_IngestGroup)
 
 
 def publish_blog_dumps(paths: list[Path], published_at: datetime | None = None, base_url: str | None = None):
     """Parse blog dumps and publish their mentions; returns the mentions published."""
     from streams.ops.kafka_admin import ensure_topics
-    from streams.sources.blogdump import parse_blog_dump
+    from streams.sources.replay.blogdump import parse_blog_dump
     from streams.sources.producer import MentionProducer
 
     s = settings()
@@ -63,7 +94,7 @@ def jsonl(
 ) -> None:
     """Replay a JSONL file of mentions into Kafka, exactly as the lines are."""
     from streams.ops.kafka_admin import ensure_topics
-    from streams.sources.jsonl import replay_jsonl
+    from streams.sources.replay.jsonl import replay_jsonl
 
     with clear_errors():
         ensure_topics(settings())
@@ -93,7 +124,7 @@ def generate(
     seed: int = typer.Option(7, help="Random seed (same seed, same file)."),
 ) -> None:
     """Write synthetic multilingual mentions as JSONL (for load tests and replays)."""
-    from streams.sources.generate import generate_mentions
+    from streams.sources.replay.generate import generate_mentions
 
     with out.open("wb") as fh:
         for mention in generate_mentions(count, seed=seed):
@@ -120,7 +151,7 @@ def publish_scenario(
 
     from streams.ops.kafka_admin import ensure_topics
     from streams.sources.producer import MentionProducer
-    from streams.sources.scenario import Scenario, replay
+    from streams.sources.replay.scenario import Scenario, replay
 
     s = settings()
     ensure_topics(s)
@@ -153,7 +184,7 @@ def scenario(
     """Replay a realistic multi-brand, multi-language stream with an incident (for demos and tests)."""
     import yaml
 
-    from streams.sources.scenario import Scenario
+    from streams.sources.replay.scenario import Scenario
 
     if watch_out is not None:
         config = Scenario(seed=seed, baseline_minutes=minutes, incident_at_minute=incident_at).watch_config()
@@ -167,33 +198,23 @@ def scenario(
     console.print(f"published {len(sent)} mentions; incident for [bold]{sc.incident_brand}[/] ({len(sc.incident_mention_ids())} mentions)")
 
 
-# --- connectors: `run`, `rss`, `mastodon`, `reddit`, `bluesky`, `push` ----------------------------------
+# --- connectors: `run`, one command per registry row (`rss`, `mastodon`, ...), `push` --------------------
 
-_CONNECTORS_HELP = """
-The connectors are configured in the brand-watch file (LYTTER_WATCH_FILE) under `connectors:`, e.g.
+def _connectors_help() -> str:
+    """The `connectors:` section explained, with every registry row's example (for `lytter ingest run --help`)."""
+    import textwrap
 
-\b
-connectors:
-  rss:
-    - url: https://blog.example.dk/feed/
-      interval_s: 300
-  mastodon:
-    - instance: https://mastodon.social
-      hashtags: [lego]
-      search: ["lego group"]
-      stream: true
-      token_env: MASTODON_TOKEN
-  reddit:
-    - subreddits: [denmark, norge, sweden]
-      search: [lego]
-      client_id_env: REDDIT_CLIENT_ID
-      client_secret_env: REDDIT_CLIENT_SECRET
-  bluesky:
-    - keywords: [lego, "lego group"]
-  push: {enabled: true}
+    from streams.sources.connectors import REGISTRY
 
-Each source keeps a checkpoint in LYTTER_INGEST_STATE_DIR, saved only after Kafka acknowledged the mentions, so a restart resumes where it stopped. Metrics (lytter_ingest_fetched_total, lytter_ingest_published_total, lytter_ingest_errors_total) are served on LYTTER_INGEST_METRICS_PORT.
-"""
+    examples = "".join(textwrap.indent(spec.example, "  ") for spec in REGISTRY.values())
+    return (
+        "\nThe connectors are configured in the brand-watch file (LYTTER_WATCH_FILE) under `connectors:`, e.g.\n\n\b\nconnectors:\n"
+        + examples
+        + "  push: {enabled: true}\n\n"
+        "Each source keeps a checkpoint in LYTTER_INGEST_STATE_DIR, saved only after Kafka acknowledged the mentions, so a restart "
+        "resumes where it stopped. Metrics (lytter_ingest_fetched_total, lytter_ingest_published_total, lytter_ingest_errors_total) "
+        "are served on LYTTER_INGEST_METRICS_PORT.\n"
+    )
 
 
 def _progress_line(connector, batch, report) -> None:
@@ -258,131 +279,70 @@ def _config_or_fail(build):
         fail(str(exc))
 
 
+def _kinds() -> list[str]:
+    from streams.sources.connectors import REGISTRY
+
+    return list(REGISTRY)
+
+
 def _escaped(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
 
 
-@app.command("run", help="Run every connector configured under `connectors:` in the brand-watch file.\n" + _escaped(_CONNECTORS_HELP))
-def run_all(
-    once: bool = typer.Option(False, "--once", help="One pass over every source (streams read until they reach the start of the run), then exit; exit code 1 if a source failed."),
-    watch_file: Path = typer.Option(None, help="Brand-watch YAML with the `connectors:` section (default: setting LYTTER_WATCH_FILE)."),
-    only: list[str] = typer.Option(None, help="Run only these kinds (rss, mastodon, reddit, bluesky); repeatable."),
-    metrics_port: int = typer.Option(None, help="Serve Prometheus metrics on this port (default: LYTTER_INGEST_METRICS_PORT; 0 = off)."),
-) -> None:
-    from streams.sources.config import build_connectors, load_connectors
+def _run_all_command():
+    """`lytter ingest run`; its help lists the registry's examples and kinds."""
+    kinds = _kinds()
 
-    with clear_errors():
-        config = load_connectors(watch_file or settings().watch_file)
-    connectors = _config_or_fail(lambda: build_connectors(config))
-    if only:
-        unknown = sorted(set(only) - {"rss", "mastodon", "reddit", "bluesky"})
-        if unknown:
-            from streams.cli._common import fail
+    def run_all(
+        once: bool = typer.Option(False, "--once", help="One pass over every source (streams read until they reach the start of the run), then exit; exit code 1 if a source failed."),
+        watch_file: Path = typer.Option(None, help="Brand-watch YAML with the `connectors:` section (default: setting LYTTER_WATCH_FILE)."),
+        only: list[str] = typer.Option(None, help=f"Run only these kinds ({', '.join(kinds)}); repeatable."),
+        metrics_port: int = typer.Option(None, help="Serve Prometheus metrics on this port (default: LYTTER_INGEST_METRICS_PORT; 0 = off)."),
+    ) -> None:
+        from streams.sources.config import build_connectors, load_connectors
 
-            fail(f"--only {unknown}: the kinds are rss, mastodon, reddit, bluesky")
-        connectors = [c for c in connectors if c.kind in only]
-    port = settings().ingest_metrics_port if metrics_port is None else metrics_port
-    _run_connectors(connectors, once=once, push=None if once else config.push, metrics_port=None if once else port)
+        with clear_errors():
+            config = load_connectors(watch_file or settings().watch_file)
+        connectors = _config_or_fail(lambda: build_connectors(config))
+        if only:
+            unknown = sorted(set(only) - set(kinds))
+            if unknown:
+                from streams.cli._common import fail
 
+                fail(f"--only {unknown}: the kinds are {', '.join(kinds)}")
+            connectors = [c for c in connectors if c.kind in only]
+        port = settings().ingest_metrics_port if metrics_port is None else metrics_port
+        _run_connectors(connectors, once=once, push=None if once else config.push, metrics_port=None if once else port)
 
-@app.command("rss")
-def rss(
-    urls: list[str] = typer.Argument(..., help="Feed URLs (RSS or Atom)."),
-    follow: bool = typer.Option(False, "--follow", help="Keep polling every --interval seconds (default: one pass, then exit)."),
-    interval: float = typer.Option(300.0, help="Seconds between polls with --follow."),
-    comments: bool = typer.Option(True, help="Read WordPress comment feeds (<wfw:commentRss>) of the posts too."),
-    max_pages: int = typer.Option(10, help="Older pages (rel=next) to follow when every item on a page is new."),
-    source: str = typer.Option("blog", help="The mentions' `source` field."),
-) -> None:
-    """Read RSS/Atom feeds (conditional GET, paging, comment feeds, de-duplicated by GUID) into Kafka.
-
-    Each feed keeps its checkpoint (seen GUIDs, ETag) in LYTTER_INGEST_STATE_DIR, shared with `lytter ingest run`.
-    """
-    from streams.sources.config import RssFeed, rss_connectors
-
-    feeds = _config_or_fail(lambda: [RssFeed(url=u, interval_s=interval, comments=comments, max_pages=max_pages, source=source) for u in urls])
-    _run_connectors(rss_connectors(feeds), once=not follow)
+    return run_all
 
 
-@app.command("mastodon")
-def mastodon(
-    instance: str = typer.Argument(..., help="Instance URL or host, e.g. mastodon.social."),
-    tag: list[str] = typer.Option(None, "--tag", help="Hashtag whose public timeline is read; repeatable."),
-    search: list[str] = typer.Option(None, "--search", help="Full-text status search (most instances want a token); repeatable."),
-    stream: bool = typer.Option(False, "--stream", help="Keep the streaming API open for the hashtags (implies --follow)."),
-    follow: bool = typer.Option(False, "--follow", help="Keep polling every --interval seconds (default: one pass, then exit)."),
-    interval: float = typer.Option(60.0, help="Seconds between polls with --follow."),
-    backfill_pages: int = typer.Option(1, help="Pages (of 40) read backwards on the first run."),
-    token_env: str = typer.Option(None, help="Name of the environment variable holding an access token."),
-) -> None:
-    """Read Mastodon hashtag timelines and searches (and optionally the streaming API) into Kafka.
+def _connector_command(name: str, spec):
+    """`lytter ingest <name>`: the options and help are the registry row's ``command``; it validates its
+    entries, builds the connectors with the row's builder and runs them."""
+    import functools
 
-    Paging follows the Link headers; every page is checkpointed after Kafka acknowledged it.
-    """
-    from streams.sources.config import MastodonConf, mastodon_connectors
+    @functools.wraps(spec.command)
+    def command(**options) -> None:
+        request = spec.command(**options)
+        entries = _config_or_fail(request.entries)
+        connectors = _config_or_fail(lambda: spec.build(entries, where=request.where or f"connectors.{name}"))
+        _run_connectors(connectors, once=request.once)
 
-    entry = _config_or_fail(
-        lambda: MastodonConf(
-            instance=instance, hashtags=tag or [], search=search or [], stream=stream, interval_s=interval, backfill_pages=backfill_pages, token_env=token_env
-        )
-    )
-    connectors = _config_or_fail(lambda: mastodon_connectors([entry], where="--token-env"))
-    _run_connectors(connectors, once=not (follow or stream))
+    return command
 
 
-@app.command("reddit")
-def reddit(
-    subreddit: list[str] = typer.Option(None, "--subreddit", "-r", help="Subreddit whose new posts (and comments) are read; repeatable."),
-    search: list[str] = typer.Option(None, "--search", help="Search (sort=new); repeatable."),
-    comments: bool = typer.Option(True, help="Also read the subreddits' new comments."),
-    restrict_search: bool = typer.Option(False, help="Search only in the given subreddits."),
-    follow: bool = typer.Option(False, "--follow", help="Keep polling every --interval seconds (default: one pass, then exit)."),
-    interval: float = typer.Option(120.0, help="Seconds between polls with --follow."),
-    base_url: str = typer.Option(None, help="API base URL (default https://www.reddit.com, https://oauth.reddit.com with OAuth)."),
-    user_agent: str = typer.Option(None, help="Descriptive User-Agent as Reddit asks: '<app>/<version> (by u/<name>)'."),
-    client_id_env: str = typer.Option(None, help="Environment variable with the OAuth app's client id (app-only OAuth)."),
-    client_secret_env: str = typer.Option(None, help="Environment variable with the OAuth app's secret."),
-) -> None:
-    """Read Reddit listings (new posts, new comments) and searches into Kafka.
+def _connector_commands(rich_markup_mode) -> typer.Typer:
+    """`run` and one command per registry row, on a Typer of their own (see :class:`_IngestGroup`)."""
+    from streams.sources.connectors import REGISTRY
 
-    Honours X-Ratelimit-Remaining/-Reset (waits when the budget is spent) and Retry-After on 429.
-    """
-    from streams.sources.config import RedditConf, reddit_connectors
-
-    entry = _config_or_fail(
-        lambda: RedditConf(
-            subreddits=subreddit or [],
-            search=search or [],
-            comments=comments,
-            restrict_search=restrict_search,
-            interval_s=interval,
-            base_url=base_url,
-            user_agent=user_agent,
-            client_id_env=client_id_env,
-            client_secret_env=client_secret_env,
-        )
-    )
-    connectors = _config_or_fail(lambda: reddit_connectors([entry], where="--client-id-env/--client-secret-env"))
-    _run_connectors(connectors, once=not follow)
-
-
-@app.command("bluesky")
-def bluesky(
-    keywords: list[str] = typer.Argument(..., help="Keywords or phrases; a post matches when its text contains one (at a word start, any case)."),
-    jetstream_url: str = typer.Option("wss://jetstream2.us-east.bsky.network/subscribe", help="Jetstream subscribe URL."),
-    follow: bool = typer.Option(True, "--follow/--once", help="Keep listening (default), or read from the checkpoint up to now and exit."),
-    lang: list[str] = typer.Option(None, "--lang", help="Only posts tagged with this language (da, nb, sv, en, ...); repeatable."),
-) -> None:
-    """Listen to the Bluesky firehose (Jetstream) for posts with the keywords and publish them to Kafka.
-
-    The cursor (time_us) is checkpointed: a restart resumes a few seconds before it, without duplicates.
-    """
-    from streams.sources.config import BlueskyConf, bluesky_connectors
-
-    entry = _config_or_fail(lambda: BlueskyConf(keywords=keywords, jetstream_url=jetstream_url, langs=lang or []))
-    _run_connectors(bluesky_connectors([entry]), once=not follow)
+    sub = typer.Typer(rich_markup_mode=rich_markup_mode)
+    sub.command("run", help="Run every connector configured under `connectors:` in the brand-watch file.\n" + _escaped(_connectors_help()))(_run_all_command())
+    for name, spec in REGISTRY.items():
+        sub.command(name)(_connector_command(name, spec))
+    return sub
 
 
 @app.command("push")

@@ -19,7 +19,7 @@ class KafkaAdminError(RuntimeError):
 
 
 def lytter_topics(settings: Settings) -> list[str]:
-    return [settings.topic_raw, settings.topic_deadletter, settings.topic_enriched, settings.topic_by_brand, settings.topic_alerts]
+    return settings.worker_topics()
 
 
 def admin_client(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:

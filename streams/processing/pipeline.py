@@ -1,13 +1,18 @@
-"""One batch through the worker: validate, enrich off the event loop, index, dead-letter the rest.
+"""One batch through the worker's first stage: validate, enrich off the event loop, dead-letter the rest.
 
-The Faust agent (``streams.worker.app``) only moves records in and acknowledges them; everything between is
+The Faust agent (``streams.worker``) only moves records in and acknowledges them; everything between is
 here, behind small interfaces, so the whole path is tested without Faust and the I/O ends are tested
 against the real services.
 
-Accounting invariant, per batch: ``len(records) == indexed + dead_lettered``. The caller acknowledges
-the batch's offsets only after ``process`` returned, that is after Elasticsearch acknowledged the
-documents and Kafka acknowledged the dead letters: a crash in between replays the batch, and the
-mention id as document ``_id`` makes the replay harmless.
+Where the document is written: with an ``enriched_sink`` (the worker's default) the enriched mentions go
+on to the influence stage, which indexes each complete document once (:func:`index_or_dead_letter`);
+without one the pipeline indexes them itself.
+
+Accounting invariant, per batch: ``len(records) == passed + dead_lettered``, where ``passed`` (reported
+as ``indexed``) went to Elasticsearch or to the enriched sink. The caller acknowledges the batch's offsets
+only after ``process`` returned, that is after Elasticsearch (or Kafka) acknowledged the documents and
+Kafka acknowledged the dead letters: a crash in between replays the batch, and the mention id as document
+``_id`` makes the replay harmless.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any, Protocol, Sequence
 
 from streams.processing.language import LanguageIdentifier
 from streams.processing.validate import Invalid, parse_mention
-from streams.schema import BrandSentiment, DeadLetter, EnrichedMention, Mention, Sentiment
+from streams.schema import BrandSentiment, DeadLetter, EnrichedMention, Mention, RecordOrigin, Sentiment
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +104,7 @@ class MentionPipeline:
     def __init__(
         self,
         *,
-        index: DocumentSink,
+        index: DocumentSink | None,
         deadletters: DeadLetterSink,
         language: LanguageIdentifier | None = None,
         sentiment: SentimentScorer | None = None,
@@ -226,13 +231,17 @@ class MentionPipeline:
             dead(record, "enrich", reason, mention_id=mention.id)
 
         started = time.perf_counter()
-        documents = [e.to_document() for e in enriched]
-        refused: list[tuple[str, int, str]] = []
-        if documents:
-            refused = list((await self.index.index(documents)).failed)
         records_by_id: dict[str, list[RawRecord]] = {}
-        for record, mention in valid:
+        for (record, mention), item in zip(valid, enriched_in_order(enriched, len(valid), {i for i, _ in failed})):
             records_by_id.setdefault(mention.id, []).append(record)
+            if item is not None:
+                item.origin = RecordOrigin(
+                    topic=record.topic, partition=record.partition, offset=record.offset,
+                    key=record.key.decode("utf-8", "replace") if record.key else None,
+                )
+        refused: list[tuple[str, int, str]] = []
+        if enriched and (self.index is not None and self.enriched_sink is None):
+            refused = list((await self.index.index([e.to_document() for e in enriched])).failed)
         for doc_id, status, reason in refused:
             record = records_by_id[doc_id].pop(0)
             dead(record, "index", f"Elasticsearch refused the document ({status}): {reason}", mention_id=doc_id)
@@ -249,3 +258,43 @@ class MentionPipeline:
         if self.enriched_sink is not None and outcome.enriched:
             await self.enriched_sink.send(outcome.enriched)
         return outcome
+
+
+def enriched_in_order(enriched: Sequence[EnrichedMention], count: int, failed: set[int]) -> list[EnrichedMention | None]:
+    """The enriched mention of each of ``count`` valid records, None at the positions that failed
+    (``_enrich`` keeps the order of the ones that did not)."""
+    rest = iter(enriched)
+    return [None if i in failed else next(rest) for i in range(count)]
+
+
+@dataclass
+class IndexOutcome:
+    indexed: list[EnrichedMention] = field(default_factory=list)
+    letters: list[tuple[bytes | None, DeadLetter]] = field(default_factory=list)
+
+
+async def index_or_dead_letter(index: DocumentSink, enriched: Sequence[EnrichedMention]) -> IndexOutcome:
+    """Index complete documents; each one Elasticsearch refuses becomes a dead letter that names the
+    raw record it came from (``origin``) and holds the mention as JSON. Outages raise (the sink retries)."""
+    outcome = IndexOutcome()
+    if not enriched:
+        return outcome
+    refused = {doc_id: (status, reason) for doc_id, status, reason in (await index.index([e.to_document() for e in enriched])).failed}
+    for e in enriched:
+        if e.mention.id not in refused:
+            outcome.indexed.append(e)
+            continue
+        status, reason = refused.pop(e.mention.id)
+        origin = e.origin or RecordOrigin()
+        letter = DeadLetter.for_bytes(
+            e.mention.to_json_bytes(),
+            stage="index",
+            reason=f"Elasticsearch refused the document ({status}): {reason}",
+            topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+            key=origin.key,
+            mention_id=e.mention.id,
+        )
+        outcome.letters.append((origin.key.encode("utf-8") if origin.key else None, letter))
+    return outcome

@@ -210,17 +210,29 @@ class Checkpoints:
 
 @dataclass
 class RetryPolicy:
-    """Exponential back-off with jitter for unreachable sources and 5xx; 429 waits what the source says.
+    """Exponential back-off with jitter for unreachable hosts and 5xx; 429 waits what the server says.
 
     ``delay(n)`` for the n-th failure (1-based) is uniform in ``[d/2, d]`` with ``d = min(cap, base * 2**(n-1))``
-    ("equal jitter": never a thundering herd, never a zero wait).
+    ("equal jitter": never a thundering herd, never a zero wait). The one back-off policy Lytter has: the
+    ingest connectors (``streams.sources.http``, the runner's reconnects) and alert delivery
+    (``streams.alerting.delivery``) use it.
+
+    ``max_retry_after_s`` is the longest ``Retry-After`` honoured. What a caller does with a longer one is
+    its own choice: a source that asks for longer is reported, not waited for; alert delivery waits
+    ``max_retry_after_s`` and tries again.
     """
 
     max_attempts: int = 5
     base_s: float = 1.0
     cap_s: float = 60.0
-    max_retry_after_s: float = 900.0  # a source that asks for longer than this is reported, not waited for
+    max_retry_after_s: float = 900.0
     rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.base_s < 0 or self.cap_s < 0 or self.max_retry_after_s < 0:
+            raise ValueError("back-off times cannot be negative")
 
     def delay(self, attempt: int) -> float:
         d = min(self.cap_s, self.base_s * (2 ** max(0, attempt - 1)))

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from streams.alerting.rules import AlertConfig
+from streams.alerting.config import AlertConfig
 from streams.query import Document, Query, QuerySyntaxError, compile_query
 
 log = logging.getLogger(__name__)

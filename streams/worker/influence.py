@@ -1,11 +1,18 @@
-"""Per-author influence in the stream: author state in a table, the reply graph, reach and impact."""
+"""The influence stage: per-author influence (author state in a table, the reply graph), reach and impact;
+then the one Elasticsearch write of each complete document, and the fan-out per brand to the alert stage.
+
+Order, per batch: score -> index (refusals become dead letters) -> per-brand records to Kafka; the caller
+acknowledges the batch only after :meth:`InfluenceStage.process` returned, so a crash replays it
+(idempotent: document ids, and the author table remembers recent mention ids).
+"""
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import MutableMapping
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
 
 from models.influence import (
     AuthorState,
@@ -17,7 +24,10 @@ from models.influence import (
     mention_targets,
     observe_mention,
 )
+from streams.alerting.mentions import MentionInfo
+from streams.processing.pipeline import DeadLetterSink, DocumentSink, RawRecord, index_or_dead_letter
 from streams.schema import EnrichedMention
+from streams.sinks.kafka import KeyedSink
 
 #: Mention ids remembered per author, so a replayed mention (at-least-once delivery) is not counted twice.
 RECENT_IDS_PER_AUTHOR = 32
@@ -26,7 +36,7 @@ RECENT_IDS_PER_AUTHOR = 32
 PARENT_CACHE_SIZE = 200_000
 
 
-class InfluenceStage:
+class InfluenceScorer:
     """Scores each enriched mention's author and sets ``influence``, ``reach`` and ``impact`` on it."""
 
     def __init__(self, authors: MutableMapping, max_nodes: int = 20_000) -> None:
@@ -83,3 +93,59 @@ class InfluenceStage:
         for enriched in batch:
             self.score(enriched, now)
         self.graph.update(iterations=3)
+
+
+@dataclass
+class InfluenceOutcome:
+    received: int = 0
+    indexed: int = 0
+    dead_lettered: int = 0
+    reasons: list[str] = field(default_factory=list)
+    ingested: list[float] = field(default_factory=list)  # raw-record times of the indexed mentions (latency)
+
+
+def brand_records(enriched: Sequence[EnrichedMention]) -> list[tuple[bytes, bytes]]:
+    """One record per (mention, matched brand), keyed by brand: each brand's alert rules read that
+    brand's own sentiment."""
+    return [
+        (brand.encode("utf-8"), json.dumps(MentionInfo.from_enriched(e, brand).to_dict(), ensure_ascii=False).encode("utf-8"))
+        for e in enriched
+        for brand in e.brands
+    ]
+
+
+class InfluenceStage:
+    """Scores a batch of enriched records, writes each complete document once, fans out per brand."""
+
+    def __init__(
+        self,
+        scorer: Callable[[], InfluenceScorer],
+        *,
+        index: DocumentSink,
+        deadletters: DeadLetterSink,
+        by_brand: KeyedSink,
+        clock: Callable[[], float],
+    ) -> None:
+        self._make_scorer = scorer  # built on the first batch: the author table is restored by then
+        self._scorer: InfluenceScorer | None = None
+        self.index = index
+        self.deadletters = deadletters
+        self.by_brand = by_brand
+        self.clock = clock
+
+    async def process(self, records: Sequence[RawRecord]) -> InfluenceOutcome:
+        if self._scorer is None:
+            self._scorer = self._make_scorer()
+        batch = [EnrichedMention.model_validate_json(r.value) for r in records if r.value]
+        self._scorer.score_batch(batch, now=self.clock())
+        written = await index_or_dead_letter(self.index, batch)
+        if written.letters:
+            await self.deadletters.send(written.letters)
+        await self.by_brand.send(brand_records(written.indexed))
+        return InfluenceOutcome(
+            received=len(records),
+            indexed=len(written.indexed),
+            dead_lettered=len(written.letters),
+            reasons=[letter.reason for _, letter in written.letters],
+            ingested=[e.ingested_at.timestamp() for e in written.indexed if e.ingested_at is not None],
+        )

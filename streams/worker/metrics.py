@@ -36,3 +36,15 @@ consumer_lag = Gauge("lytter_worker_consumer_lag", "Records behind the end of th
 
 def render() -> bytes:
     return generate_latest(REGISTRY)
+
+
+async def observe_lag(consumer) -> None:
+    """Set ``consumer_lag`` for every assigned partition from the consumer's own positions."""
+    for tp in consumer.assignment():
+        try:
+            end = consumer.highwater(tp)
+            position = await consumer.position(tp)
+        except Exception:  # noqa: BLE001 - a partition being revoked: skip it this scrape
+            continue
+        if end is not None and position is not None and end >= 0:
+            consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, end - position))

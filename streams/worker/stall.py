@@ -46,3 +46,35 @@ class StallDetector:
 
     def forget(self, tp: Hashable) -> None:
         self._seen.pop(tp, None)
+
+
+async def reread_stalled_partitions(consumer, stalls: StallDetector, busy, settings, *, on_stall=lambda: None) -> None:
+    """One check of every assigned source partition (the worker's 5-second timer): a stalled one is
+    re-read from its committed offset, or moved past when the log has no record there."""
+    import asyncio
+    import logging
+    import time
+
+    from streams.ops.kafka_admin import next_record_offset
+
+    log = logging.getLogger("lytter.worker")
+    now = time.monotonic()
+    for tp in list(consumer.assignment()):
+        if tp.topic not in busy:
+            continue
+        try:
+            end = consumer.highwater(tp)
+        except Exception:  # noqa: BLE001 - not known yet
+            end = None
+        offset = consumer.committed_offset(tp)
+        if not stalls.check(tp, offset, end, now, busy=busy.get(tp.topic, False)):
+            continue
+        on_stall()
+        loop = asyncio.get_running_loop()
+        following = await loop.run_in_executor(None, next_record_offset, settings, tp.topic, tp.partition, offset)
+        if following is not None and following > offset:
+            log.warning("%s[%d]: no record at offsets %d-%d (transaction markers?); moving past them", tp.topic, tp.partition, offset, following - 1)
+            consumer.skip_hole(tp, offset, following)
+        else:
+            log.warning("%s[%d]: committed offset stuck at %s with records up to %s; re-reading from it", tp.topic, tp.partition, offset, end)
+            await consumer.seek(tp, offset)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from streams.sources.producer import MentionProducer
-from streams.sources.scenario import Scenario, replay
+from streams.sources.replay.scenario import Scenario, replay
 from tests.integration.helpers import alert_docs, indexed_count, opened_on_webhook, wait_for
 from tests.integration.webhook import WebhookReceiver
 

@@ -14,7 +14,7 @@ import pytest
 
 from streams.ops.kafka_admin import ensure_topics
 from streams.ops.services.cluster import LocalKafkaCluster
-from streams.sources.generate import generate_mentions
+from streams.sources.replay.generate import generate_mentions
 from tests.integration.helpers import Publisher, dead_letters, indexed_count, start_or_fail, wait_for
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streams.sources.agent import run_agents
-from streams.sources.bluesky import BlueskyConnector
+from streams.sources.connectors.bluesky import BlueskyConnector
 from tests.integration.helpers import indexed_count, indexed_docs, topic_count, wait_for
 from tests.streams.sources.fakes import FakeJetstream, jetstream_other, jetstream_post
 

@@ -8,7 +8,7 @@ import pytest
 
 from streams.sources.agent import run_agents
 from streams.sources.base import TokenBucket
-from streams.sources.mastodon import MastodonConnector
+from streams.sources.connectors.mastodon import MastodonConnector
 from tests.integration.helpers import indexed_count, indexed_docs, topic_count, wait_for
 from tests.streams.sources.fakes import FakeMastodon, mastodon_account
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from models.influence import author_key
-from streams.sources.generate import _BRANDS, generate_mentions
+from streams.sources.replay.generate import _BRANDS, generate_mentions
 from tests.integration.helpers import Publisher, alert_docs, dead_letters, drained, indexed_count, opened_on_webhook, wait_for
 from tests.integration.webhook import WebhookReceiver
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from streams.sources.generate import generate_mentions
+from streams.sources.replay.generate import generate_mentions
 from streams.sources.producer import publish_all
 from tests.integration.helpers import indexed_count, topic_count, wait_for
 from tests.integration.test_metrics import scrape, total

@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from streams.sources.generate import generate_mentions
+from streams.sources.replay.generate import generate_mentions
 from streams.sources.producer import MentionProducer
 from tests.integration.helpers import indexed_count, topic_count, wait_for
 

@@ -23,7 +23,7 @@ from streams.ops.kafka_admin import ensure_topics
 from streams.schema import Mention
 from streams.ops.services import LocalServices
 from streams.sinks.elasticsearch import setup_indices
-from streams.sources.blogdump import parse_blog_dump
+from streams.sources.replay.blogdump import parse_blog_dump
 from streams.sources.producer import publish_all
 from tests.integration.conftest import free_port
 from tests.integration.helpers import dead_letters, indexed_count, start_or_fail, wait_for

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.sources.blogdump import parse_blog_dump
-from streams.sources.generate import generate_mentions
-from streams.sources.jsonl import replay_jsonl
+from streams.sources.replay.blogdump import parse_blog_dump
+from streams.sources.replay.generate import generate_mentions
+from streams.sources.replay.jsonl import replay_jsonl
 from streams.sources.producer import MentionProducer, publish_all
 from tests.integration.helpers import dead_letters, drained, indexed_count, indexed_docs, topic_count, wait_for
 

@@ -21,23 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.ops.services import config as cfg
+from streams.ops.services.common import LOG_TAIL_ON_ERROR, Progress, _noop, _read_tail, _read_text
 from streams.ops.services.errors import ServiceError
-from streams.ops.services.local import (
-    LOG_TAIL_ON_ERROR,
-    LocalServices,
-    Progress,
-    _group_alive,
-    _group_members,
-    _noop,
-    _port_free,
-    _read_tail,
-    _read_text,
-    _signal_group,
-    launch_kafka_node,
-    quiet_kafka_logs,
-)
+from streams.ops.services.kafka import launch_kafka_node, quiet_kafka_logs
+from streams.ops.services.local import LocalServices
+from streams.ops.services.process import _group_alive, _group_members, _port_free, _signal_group
 from streams.settings import Settings
-
 
 
 @dataclass(frozen=True)

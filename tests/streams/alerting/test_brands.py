@@ -2,7 +2,8 @@
 
 import random
 
-from streams.alerting.rules import AlertConfig, MentionInfo
+from streams.alerting.config import AlertConfig
+from streams.alerting.mentions import MentionInfo
 from streams.alerting.brands import BrandAlerting, BrandWindows
 
 T0 = 1_700_000_000.0  # a minute boundary is not needed: windows align themselves

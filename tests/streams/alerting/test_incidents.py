@@ -9,7 +9,9 @@ import pytest
 
 from streams.alerting.delivery import render_plain_text, slack_payload
 from streams.alerting.incidents import Alert, AlertAction, IncidentBook, make_alert_id, merge_evidence
-from streams.alerting.rules import AlertCandidate, AlertConfig, IncidentConfig, MentionInfo, influencer_rule
+from streams.alerting.config import AlertConfig, IncidentConfig
+from streams.alerting.mentions import MentionInfo
+from streams.alerting.rules import AlertCandidate, influencer_rule
 
 T0 = 1_700_000_040.0
 CFG = IncidentConfig(cooldown_s=600, update_interval_s=60, max_evidence_mentions=3)

@@ -8,7 +8,7 @@ from streams.schema import EnrichedMention, Mention
 from streams.processing.brands import BrandMatcher
 from streams.watch import WatchConfigError, WatchFile, load_watch, parse_watch
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "watch.example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "watch.example.yaml"
 
 
 def test_example_watch_is_valid():
@@ -83,7 +83,7 @@ def test_missing_watch_file_says_which_setting():
 
 def test_example_watch_matches_the_demo_scenario_brands():
     """The demo replays the scenario against the example watch: their brand queries must agree."""
-    from streams.sources.scenario import Scenario
+    from streams.sources.replay.scenario import Scenario
 
     watch = load_watch(EXAMPLE)
     ours = {b.name: b.query for b in watch.brands}

@@ -1,5 +1,5 @@
 from streams.schema import EnrichedMention, Mention, Sentiment
-from streams.worker.influence import InfluenceStage
+from streams.worker.influence import InfluenceScorer
 
 NOW = 1_700_000_000.0
 
@@ -15,7 +15,7 @@ def enriched(i, handle, followers=None, parent=None, text="hej", score=-0.5, lik
 
 
 def test_scores_reach_and_signed_impact():
-    stage = InfluenceStage({})
+    stage = InfluenceScorer({})
     item = enriched(1, "anna", followers=1000, score=-0.5)
     stage.score_batch([item], NOW)
     assert item.reach == 1000.0
@@ -25,7 +25,7 @@ def test_scores_reach_and_signed_impact():
 
 def test_replies_make_the_answered_author_rank_higher_and_state_is_replay_safe():
     authors = {}
-    stage = InfluenceStage(authors)
+    stage = InfluenceScorer(authors)
     stage.score_batch([enriched(0, "critic", followers=100)], NOW)
     replies = [enriched(i, f"fan{i}", followers=100, parent="m0") for i in range(1, 20)]
     stage.score_batch(replies, NOW + 10)
@@ -41,23 +41,23 @@ def test_replies_make_the_answered_author_rank_higher_and_state_is_replay_safe()
 
 def test_graph_is_rebuilt_from_the_author_table_after_restart():
     authors = {}
-    stage = InfluenceStage(authors)
+    stage = InfluenceScorer(authors)
     stage.score_batch([enriched(0, "critic", followers=100)], NOW)
     stage.score_batch([enriched(i, f"fan{i}", parent="m0") for i in range(1, 10)], NOW + 1)
-    restarted = InfluenceStage(authors)
+    restarted = InfluenceScorer(authors)
     assert restarted.graph.percentile("test:critic") == stage.graph.percentile("test:critic") == 100.0
 
 
 def test_anonymous_mentions_get_reach_but_no_author_state():
     authors = {}
-    stage = InfluenceStage(authors)
+    stage = InfluenceScorer(authors)
     item = enriched(1, None, likes=4)
     stage.score_batch([item], NOW)
     assert authors == {} and item.influence == 0.0 and item.reach >= 10
 
 
 def test_a_newcomer_with_a_large_audience_is_not_pulled_down_by_an_empty_graph():
-    stage = InfluenceStage({})
+    stage = InfluenceScorer({})
     stage.score_batch([enriched(i, f"user{i}", followers=50, parent=f"m{i-1}" if i else None) for i in range(30)], NOW)
     critic = enriched(100, "critic", followers=500_000, likes=6000)
     stage.score_batch([critic], NOW + 1)

@@ -1,20 +1,17 @@
-"""The launcher's pure parts (files, command lines, messages) and its checks that need no running service."""
+"""The launcher's pure parts (files, command lines, messages): ``streams.ops.services.config``."""
 
 from __future__ import annotations
 
 import base64
 import re
-import socket
 import xml.etree.ElementTree as ET
-import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 
-from streams.ops.services import LocalServices, ServiceError, local
+from streams.ops.services import ServiceError
 from streams.ops.services import config as cfg
-from streams.settings import Settings
 
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
@@ -231,115 +228,3 @@ def test_tail_lines():
     assert cfg.tail_lines(text, 3) == "line 97\nline 98\nline 99"
     assert cfg.tail_lines(text, 0) == ""
     assert cfg.tail_lines("one", 30) == "one"
-
-
-def test_read_tail_reads_only_the_end_of_a_big_log(tmp_path):
-    path = tmp_path / "big.log"
-    path.write_text("".join(f"line {i}\n" for i in range(200_000)))
-    assert local._read_tail(path, 2) == "line 199998\nline 199999"
-    assert local._read_tail(tmp_path / "missing.log", 5) == ""
-
-
-def test_extract_zip_keeps_executable_bits_and_refuses_escapes(tmp_path):
-    archive = tmp_path / "dist.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        script = zipfile.ZipInfo("es/bin/elasticsearch")
-        script.external_attr = 0o100755 << 16
-        zf.writestr(script, "#!/bin/sh\n")
-        conf = zipfile.ZipInfo("es/config/users")
-        conf.external_attr = 0o100660 << 16
-        zf.writestr(conf, "")
-    local._extract_zip(archive, tmp_path / "out")
-    assert (tmp_path / "out/es/bin/elasticsearch").stat().st_mode & 0o777 == 0o755
-    assert (tmp_path / "out/es/config/users").stat().st_mode & 0o777 == 0o644  # readable by the ES user
-    evil = tmp_path / "evil.zip"
-    with zipfile.ZipFile(evil, "w") as zf:
-        zf.writestr("../outside.txt", "x")
-    with pytest.raises(ServiceError, match="outside"):
-        local._extract_zip(evil, tmp_path / "out2")
-    assert not (tmp_path / "outside.txt").exists()
-
-
-# --- checks of the launcher that need no running service -----------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _settings(tmp_path: Path, **overrides) -> Settings:
-    """Settings of a launcher that starts nothing: its own directories and free ports (a running demo is no matter)."""
-    values = dict(
-        services_dir=tmp_path / "services",
-        cache_dir=tmp_path / "cache",
-        kafka_port=_free_port(),
-        kafka_controller_port=_free_port(),
-        es_port=_free_port(),
-    )
-    values.update(overrides)
-    return Settings(**values)
-
-
-def test_missing_java_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.delenv("JAVA_HOME", raising=False)
-    with pytest.raises(ServiceError, match="Java was not found") as info:
-        LocalServices(_settings(tmp_path)).up()
-    assert "JAVA_HOME" in str(info.value)
-
-
-def test_old_java_is_a_clear_error(tmp_path, monkeypatch):
-    fake_home = tmp_path / "jdk8"
-    (fake_home / "bin").mkdir(parents=True)
-    java = fake_home / "bin" / "java"
-    java.write_text('#!/bin/sh\necho \'java version "1.8.0_292"\' >&2\n')
-    java.chmod(0o755)
-    monkeypatch.setenv("JAVA_HOME", str(fake_home))
-    with pytest.raises(ServiceError, match=r"Java 1\.8\.0_292 .* too old"):
-        LocalServices(_settings(tmp_path)).java()
-
-
-def test_missing_maven_is_a_clear_error_only_when_something_must_be_fetched(tmp_path, monkeypatch):
-    services = LocalServices(_settings(tmp_path))
-    services.java()  # the real JDK, found before PATH is emptied
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(ServiceError, match=r"Maven \(`mvn`\) was not found"):
-        services.fetch()
-    for home in (services.paths.kafka_home, services.paths.es_home):  # a complete cache needs no Maven
-        home.mkdir(parents=True)
-        (home / local.COMPLETE).write_text("done\n")
-    assert services.fetch() == {"kafka": services.paths.kafka_libs, "elasticsearch": services.paths.es_home}
-
-
-def test_same_port_twice_is_refused(tmp_path):
-    settings = _settings(tmp_path, kafka_port=29555, kafka_controller_port=29555)
-    with pytest.raises(ServiceError, match="LYTTER_KAFKA_PORT.*LYTTER_KAFKA_CONTROLLER_PORT|both set to port 29555"):
-        LocalServices(settings).up()
-
-
-def test_status_down_and_logs_when_nothing_was_started(tmp_path):
-    free = _free_port()
-    services = LocalServices(_settings(tmp_path, es_port=free))
-    state = services.status()
-    assert set(state) == {"kafka", "elasticsearch"}
-    assert state["elasticsearch"] == {
-        "running": False, "pid": None, "port": free, "healthy": False,
-        "log": str(tmp_path / "services" / "elasticsearch" / "elasticsearch.log"),
-        "url": f"http://127.0.0.1:{free}", "detail": "stopped",
-    }  # fmt: skip
-    assert services.down() == {"kafka": "not running", "elasticsearch": "not running"}
-    with pytest.raises(ServiceError, match="no Kafka log"):
-        services.logs("kafka")
-    with pytest.raises(ServiceError, match="unknown service 'zookeeper'"):
-        services.logs("zookeeper")
-
-
-def test_a_stale_pid_file_is_not_running(tmp_path):
-    services = LocalServices(_settings(tmp_path))
-    services.paths.kafka_pid.parent.mkdir(parents=True)
-    services.paths.kafka_pid.write_text("1\n")  # init: alive, but not our Kafka
-    assert services.status()["kafka"]["running"] is False
-    assert services.down(names=["kafka"]) == {"kafka": "not running"}
-    assert not services.paths.kafka_pid.exists()

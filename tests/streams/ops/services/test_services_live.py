@@ -17,7 +17,7 @@ from kafka.admin import NewTopic
 from streams.ops.services import LocalServices, ServiceError
 from streams.settings import Settings
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 
 
 def free_port() -> int:

@@ -1,0 +1,167 @@
+"""Mastodon statuses as mentions: ids, handles, Snowflake times, the pure mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any, AsyncIterator, Iterable, Mapping
+from urllib.parse import parse_qs, quote, urlsplit
+
+import typer
+from pydantic import Field, field_validator, model_validator
+
+from streams.schema import Author, Engagement, Mention
+from streams.sources.base import Batch, Connector, SourceError, StreamingConnector, TokenBucket, errors_total
+from streams.sources.connectors.spec import CliRun, ConnectorConf, env_name, http_url, secret
+from streams.sources.http import SourceHttp, malformed, parse_link_header
+from streams.sources.text import SeenIds, clip, html_to_text, parse_time, stable_id
+
+log = logging.getLogger(__name__)
+
+SEEN_MAX = 2000
+
+
+# --- pure mapping ------------------------------------------------------------------------------------
+
+
+class MalformedStatus(ValueError):
+    pass
+
+
+def instance_base(instance: str) -> str:
+    """``mastodon.social`` or ``https://mastodon.social/`` -> ``https://mastodon.social``."""
+    value = instance.strip().rstrip("/")
+    if "://" not in value:
+        value = f"https://{value}"
+    return value
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def id_key(status_id: str) -> tuple[int, str]:
+    """Order of Mastodon ids (numeric strings of varying length; compared as numbers)."""
+    return (len(status_id), status_id)
+
+
+def newest(ids: Iterable[str | None]) -> str | None:
+    present = [i for i in ids if i]
+    return max(present, key=id_key) if present else None
+
+
+def link_param(links: Mapping[str, str], rel: str, name: str) -> str | None:
+    """A query parameter of a Link relation: ``link_param(links, "next", "max_id")``."""
+    url = links.get(rel)
+    if not url:
+        return None
+    values = parse_qs(urlsplit(url).query).get(name)
+    return values[0] if values else None
+
+
+def snowflake_seconds(status_id: str) -> float | None:
+    """The time encoded in a Mastodon Snowflake id (ms since the epoch << 16), or None for other ids."""
+    try:
+        n = int(status_id)
+    except (TypeError, ValueError):
+        return None
+    if n < (10**12 << 16):  # before 2001: not a Snowflake
+        return None
+    return (n >> 16) / 1000.0
+
+
+def snowflake_at(seconds: float) -> str:
+    return str(int(seconds * 1000) << 16)
+
+
+def account_handle(account: Mapping[str, Any], instance_host: str) -> str:
+    acct = str(account.get("acct") or account.get("username") or "").strip().lstrip("@")
+    if not acct:
+        raise MalformedStatus("account.acct is missing")
+    return acct if "@" in acct else f"{acct}@{instance_host}"
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def quoted_uri(status: Mapping[str, Any]) -> str | None:
+    """The quoted status of a quote post (Mastodon 4.4+ ``quote``), when the quote was accepted."""
+    quote_obj = status.get("quote")
+    if isinstance(quote_obj, Mapping):
+        quoted = quote_obj.get("quoted_status")
+        if isinstance(quoted, Mapping) and quote_obj.get("state", "accepted") == "accepted" and quoted.get("uri"):
+            return str(quoted["uri"])
+    return None
+
+
+def status_to_mention(status: Mapping[str, Any], *, instance: str, parent_uri: str | None = None) -> Mention | None:
+    """A Mastodon ``Status`` entity as a mention; None for statuses without text or not public.
+
+    ``instance`` is the base URL the status was read from (for local accounts' handles); ``parent_uri``
+    is the ``uri`` of the status ``in_reply_to_id`` names, when known. Raises ``MalformedStatus`` (naming
+    the field) for an object that is not a status.
+    """
+    if not isinstance(status, Mapping):
+        raise MalformedStatus(f"a status must be an object, got {type(status).__name__}")
+    if isinstance(status.get("reblog"), Mapping):  # a boost: the boosted post is the mention
+        status = status["reblog"]
+    for name in ("id", "uri", "created_at", "account"):
+        if not status.get(name):
+            raise MalformedStatus(f"status.{name} is missing")
+    if status.get("visibility") in ("private", "direct"):
+        return None
+    account = status["account"]
+    if not isinstance(account, Mapping):
+        raise MalformedStatus("status.account is not an object")
+    published = parse_time(status["created_at"])
+    if published is None:
+        raise MalformedStatus(f"status.created_at {status['created_at']!r} is not a date")
+    host = host_of(instance_base(instance))
+    text = html_to_text(status.get("content"))
+    if not text:
+        descriptions = [m.get("description") for m in status.get("media_attachments") or [] if isinstance(m, Mapping)]
+        text = "\n".join(d.strip() for d in descriptions if isinstance(d, str) and d.strip())
+    if not text:
+        return None
+    handle = account_handle(account, host)
+    quoted = quoted_uri(status)
+    if status.get("in_reply_to_id"):
+        kind, parent = "reply", (stable_id("mastodon", parent_uri) if parent_uri else None)
+    elif quoted:
+        kind, parent = "quote", stable_id("mastodon", quoted)
+    else:
+        kind, parent = "post", None
+    raw: dict[str, Any] = {"instance": host, "status_id": str(status["id"])}
+    for name in ("language", "visibility", "in_reply_to_id", "in_reply_to_account_id"):
+        if status.get(name):
+            raw[name] = status[name]
+    tags = [t.get("name") for t in status.get("tags") or [] if isinstance(t, Mapping) and t.get("name")]
+    if tags:
+        raw["tags"] = tags
+    return Mention(
+        id=stable_id("mastodon", str(status["uri"])),
+        source="mastodon",
+        url=status.get("url") or str(status["uri"]),
+        title=clip(html_to_text(status.get("spoiler_text")) or None, 4096),
+        text=text,
+        author=Author(
+            handle=clip(handle, 512),
+            display_name=clip(account.get("display_name") or None, 1024),
+            followers=_count(account.get("followers_count")),
+            profile_url=account.get("url") or None,
+        ),
+        published_at=published,
+        parent_id=parent,
+        kind=kind,  # type: ignore[arg-type]
+        engagement=Engagement(
+            likes=_count(status.get("favourites_count")),
+            shares=_count(status.get("reblogs_count")),
+            replies=_count(status.get("replies_count")),
+        ),
+        raw=raw,
+    )
+
+

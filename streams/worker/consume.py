@@ -1,0 +1,75 @@
+"""The one loop every worker agent runs: take a batch without acknowledging it, hand it to a stage,
+acknowledge it only when the stage returned (its sinks have acknowledged the work).
+
+Faust commits offsets up to the highest contiguous acknowledged record, so a worker killed mid-batch
+re-reads the batch on restart (at-least-once); the stages make replays harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Sequence
+
+from streams.processing.pipeline import RawRecord
+
+__all__ = ["BusyTopics", "BytesKeyedView", "consume", "records_of"]
+
+
+def records_of(events: Sequence[Any]) -> list[RawRecord]:
+    return [
+        RawRecord(
+            key=e.message.key,
+            value=e.message.value,
+            topic=e.message.topic,
+            partition=e.message.partition,
+            offset=e.message.offset,
+            timestamp=e.message.timestamp,
+        )
+        for e in events
+    ]
+
+
+class BusyTopics(dict):
+    """Source topic -> its agent has a batch in hand (the stall check leaves those partitions alone)."""
+
+    def __init__(self, topics: Sequence[str]) -> None:
+        super().__init__({t: False for t in topics})
+
+
+async def consume(
+    stream: Any,
+    process: Callable[[list[RawRecord]], Awaitable[Any]],
+    *,
+    topic: str,
+    busy: MutableMapping[str, bool],
+    batch_size: int,
+    within: float,
+    after: Callable[[Any, list[RawRecord]], None] = lambda result, records: None,
+) -> None:
+    async for events in stream.noack_take(batch_size, within=within):
+        busy[topic] = True
+        records = records_of(events)
+        result = await process(records)
+        for event in events:
+            await stream.ack(event)
+        after(result, records)
+        busy[topic] = False
+
+
+class BytesKeyedView:
+    """A str-keyed view of a Faust table whose keys are raw bytes (see the worker's table options)."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+
+    def get(self, key: str, default=None):
+        value = self.table.get(key.encode("utf-8"))
+        return default if value is None else value
+
+    def __setitem__(self, key: str, value) -> None:
+        self.table[key.encode("utf-8")] = value
+
+    def items(self):
+        for key, value in self.table.items():
+            if value is not None:
+                yield (key.decode("utf-8") if isinstance(key, bytes) else key), value
