@@ -83,10 +83,6 @@ __all__ = [
     "negative_surge_rule",
     "severity_rank",
     "volume_spike_rule",
-    # Re-exported for streams/worker/*.py only, the one name they import from here (app.py, alerts.py,
-    # influence.py: ``from streams.alerting.rules import MentionInfo``); the worker is being rewritten
-    # and its imports move then. Everywhere else import it from streams.alerting.mentions.
-    "MentionInfo",
 ]
 
 SEVERITIES = ("info", "warning", "critical")
