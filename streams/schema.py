@@ -43,9 +43,10 @@ class Engagement(_Strict):
     shares: int | None = Field(None, ge=0)
     replies: int | None = Field(None, ge=0)
     views: int | None = Field(None, ge=0)
+    quotes: int | None = Field(None, ge=0, description="Posts quoting this one (Mastodon 4.4+, Bluesky)")
 
     def total(self) -> int:
-        return sum(v or 0 for v in (self.likes, self.shares, self.replies))
+        return sum(v or 0 for v in (self.likes, self.shares, self.replies, self.quotes))
 
 
 class Mention(_Strict):
@@ -62,6 +63,7 @@ class Mention(_Strict):
     parent_id: str | None = Field(None, max_length=512, description="The post a comment belongs to, or the item a reply answers")
     kind: MentionKind = "post"
     engagement: Engagement = Field(default_factory=Engagement)
+    edited_at: AwareDatetime | None = Field(None, description="When the author last edited it (an edit is the same id again)")
     raw: dict[str, Any] | None = Field(None, description="The source's own payload, kept for audit and re-processing")
 
     @field_validator("text")
@@ -159,6 +161,31 @@ class EnrichedMention(BaseModel):
             doc["ingested_at"] = self.ingested_at.isoformat()
         doc["indexed_at"] = (self.indexed_at or datetime.now(timezone.utc)).isoformat()
         return doc
+
+
+class Deletion(BaseModel):
+    """A source says a mention is gone (deleted by its author, removed by a moderator).
+
+    Published to ``mentions.deletions`` keyed by the mention id (the key of ``mentions.raw`` too, so the
+    worker's record of deletions is co-partitioned with the mentions it applies to). The worker strips the
+    indexed document of its text and personal data, keeping an anonymous tombstone for the counts, and
+    honours the deletion when the mention is replayed later (GDPR art. 17)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str = Field(min_length=1, description="The deleted mention's id (``Mention.id``)")
+    source: str = Field(min_length=1)
+    deleted_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    reason: Literal["deleted", "removed"] = "deleted"
+
+    @field_validator("deleted_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("deleted_at needs a timezone")
+        return value
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")
 
 
 Stage = Literal["decode", "validate", "enrich", "index"]

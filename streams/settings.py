@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     topic_enriched: str = Field("mentions.enriched", description="Enriched mentions (after language, sentiment, brands)")
     topic_by_brand: str = Field("mentions.by-brand", description="Scored mentions keyed by brand (input of the alert rules)")
     topic_alerts: str = Field("alerts", description="Alerts raised by the rules")
+    topic_deletions: str = Field("mentions.deletions", description="Mentions their sources report deleted (keyed by mention id)")
     topic_partitions: int = Field(4, description="Partitions for topics Lytter creates")
     topic_replication: int = Field(1, description="Replication factor for topics Lytter creates")
 
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
         "indexes the one before and takes the next (1 = one batch at a time)",
     )
     worker_web_port: int = Field(6066, description="Port of the worker's web/metrics endpoint")
+    worker_read_committed: bool = Field(
+        True, description="Read source topics with isolation level read_committed: records of aborted transactions are never processed"
+    )
     worker_stall_seconds: float = Field(
         30.0, description="A source partition whose commit has not moved for this long while records wait is re-read from it"
     )
@@ -155,7 +159,7 @@ class Settings(BaseSettings):
 
     def worker_topics(self, *, source_only: bool = False) -> list[str]:
         """The one list of Lytter's topics; ``source_only``: those a worker stage reads (not the dead letters)."""
-        sources = [self.topic_raw, self.topic_enriched, self.topic_by_brand, self.topic_alerts]
+        sources = [self.topic_raw, self.topic_enriched, self.topic_by_brand, self.topic_alerts, self.topic_deletions]
         return sources if source_only else [self.topic_raw, self.topic_deadletter, *sources[1:]]
 
     @property

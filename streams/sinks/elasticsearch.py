@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 #: sub-field name -> Elasticsearch language analyzer (Bokmål and Nynorsk share the Norwegian one).
 LANGUAGE_ANALYZERS = {"da": "danish", "no": "norwegian", "sv": "swedish", "en": "english"}
 
-TEMPLATE_VERSION = 2
+TEMPLATE_VERSION = 3
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
@@ -123,8 +123,12 @@ def mention_mappings(language_fields: bool) -> dict[str, Any]:
                 }
             },
             "engagement": {
-                "properties": {name: {"type": "long"} for name in ("likes", "shares", "replies", "views")}
+                "properties": {name: {"type": "long"} for name in ("likes", "shares", "replies", "views", "quotes")}
             },
+            "edited_at": {"type": "date"},
+            # a deletion keeps an anonymous tombstone: counts stay right, text and author are gone
+            "deleted": {"type": "boolean"},
+            "deleted_at": {"type": "date"},
             # The source's payload is kept for audit, not searched: not indexed, any shape accepted.
             "raw": {"type": "object", "enabled": False},
             "lang": keyword,

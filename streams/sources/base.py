@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Class
 
 from prometheus_client import CollectorRegistry, Counter
 
-from streams.schema import Mention
+from streams.schema import Deletion, Mention
 
 if TYPE_CHECKING:
     from streams.sources.http import SourceHttp
@@ -83,6 +83,9 @@ class Batch:
     state: dict[str, Any]
     fetched: int = 0
     note: str = ""
+    #: mentions the source reports gone (published to ``mentions.deletions``); an edit is a mention with
+    #: the same id again (``Mention.edited_at`` set), published to ``mentions.raw`` like any other
+    deletions: list[Deletion] = field(default_factory=list)
 
 
 class Connector(ABC):

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.ops.services import config as cfg
+import streams.ops.services.config as cfg
 from streams.ops.services.common import LOG_TAIL_ON_ERROR, Progress, _noop, _read_tail, _read_text
 from streams.ops.services.errors import ServiceError
 from streams.ops.services.kafka import launch_kafka_node, quiet_kafka_logs

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from streams.ops.services import config as cfg
+import streams.ops.services.config as cfg
 from streams.ops.services.common import LOG_TAIL_ON_ERROR, Progress, _Paths, _read_text
 from streams.ops.services.errors import ServiceError
 from streams.ops.services.fetch import COMPLETE, _extract_zip, _install, _link_or_copy, _run_maven

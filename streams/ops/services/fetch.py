@@ -12,7 +12,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from streams.ops.services import config as cfg
+import streams.ops.services.config as cfg
 from streams.ops.services.errors import ServiceError
 
 COMPLETE = ".lytter-complete"

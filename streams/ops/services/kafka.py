@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from streams.ops.services import config as cfg
+import streams.ops.services.config as cfg
 from streams.ops.services.common import LOG_TAIL_ON_ERROR, _Paths
 from streams.ops.services.errors import ServiceError
 from streams.ops.services.fetch import COMPLETE, _install, _run_maven

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from streams.ops.services import config as cfg
+import streams.ops.services.config as cfg
 from streams.ops.services.common import ALIASES, LABELS, LOG_TAIL_ON_ERROR, SERVICES, Progress, _noop, _Paths, _read_tail, _read_text
 from streams.ops.services.elasticsearch import ES_USER, ElasticsearchNode
 from streams.ops.services.errors import ServiceError

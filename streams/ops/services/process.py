@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from streams.ops.services import config as cfg
+import streams.ops.services.config as cfg
 from streams.ops.services.errors import ServiceError
 
 

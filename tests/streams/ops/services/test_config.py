@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from streams.ops.services import ServiceError
-from streams.ops.services import config as cfg
+import streams.ops.services.config as cfg
 
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
