@@ -58,7 +58,7 @@ def main() -> None:
     settings = base.model_copy(
         update=dict(
             topic_raw=f"lat-{suffix}.raw", topic_deadletter=f"lat-{suffix}.dl", topic_enriched=f"lat-{suffix}.enriched",
-            topic_by_brand=f"lat-{suffix}.by-brand", topic_alerts=f"lat-{suffix}.alerts",
+            topic_by_brand=f"lat-{suffix}.by-brand", topic_alerts=f"lat-{suffix}.alerts", topic_deletions=f"lat-{suffix}.deletions",
             es_index_prefix=f"lat-{suffix}-mentions", es_alerts_index=f"lat-{suffix}-alerts", app_id=f"lat-{suffix}",
             worker_data_dir=work / "worker", watch_file=watch_path, worker_batch_seconds=0.1,
         )

@@ -106,6 +106,15 @@ class BrandSentiment(BaseModel):
     score: float = Field(description="p(positive) - p(negative), in [-1, 1]")
 
 
+#: The text of a deleted mention's tombstone, in Kafka (a mention needs text); Elasticsearch gets "".
+DELETED_TEXT = "[deleted]"
+
+
+def tombstone_fields(deleted_at: datetime) -> dict[str, Any]:
+    """What a deletion sets on an indexed document: no text, no author, no link, no source payload."""
+    return {"text": "", "title": None, "author": None, "url": None, "raw": None, "deleted": True, "deleted_at": deleted_at.isoformat()}
+
+
 class RecordOrigin(BaseModel):
     """Where a mention's raw record was read: a dead letter written later in the stream points there."""
 
@@ -132,6 +141,12 @@ class EnrichedMention(BaseModel):
     ingested_at: datetime | None = None
     indexed_at: datetime | None = None
     origin: RecordOrigin | None = Field(None, description="The raw record's coordinates; not indexed")
+    deleted_at: datetime | None = Field(None, description="Set when the source reported the mention deleted: a tombstone")
+
+    def as_tombstone(self, deleted_at: datetime) -> EnrichedMention:
+        """This mention without its text and personal data, kept for the counts (a deletion honoured)."""
+        stripped = self.mention.model_copy(update={"text": DELETED_TEXT, "title": None, "author": None, "url": None, "raw": None})
+        return self.model_copy(update={"mention": stripped, "deleted_at": deleted_at})
 
     def sentiment_for(self, brand: str) -> BrandSentiment | None:
         """This brand's sentiment, if the worker scored one."""
@@ -160,6 +175,8 @@ class EnrichedMention(BaseModel):
         if self.ingested_at is not None:
             doc["ingested_at"] = self.ingested_at.isoformat()
         doc["indexed_at"] = (self.indexed_at or datetime.now(timezone.utc)).isoformat()
+        if self.deleted_at is not None:
+            doc.update(tombstone_fields(self.deleted_at))
         return doc
 
 

@@ -55,6 +55,7 @@ def _isolated(settings: Settings, tag: str, workdir: Path, **update) -> Settings
             topic_enriched=f"bench-{suffix}.enriched",
             topic_by_brand=f"bench-{suffix}.by-brand",
             topic_alerts=f"bench-{suffix}.alerts",
+            topic_deletions=f"bench-{suffix}.deletions",
             es_index_prefix=f"bench-{suffix}-mentions",
             es_alerts_index=f"bench-{suffix}-alerts",
             app_id=f"lytter-bench-{suffix}",

@@ -121,7 +121,8 @@ def next_record_offset(settings: Settings, topic: str, partition: int, offset: i
     from kafka import TopicPartition
 
     tp = TopicPartition(topic, partition)
-    consumer = _offsets_consumer(settings, "lytter-next-record", max_poll_records=1)
+    # read_committed like the worker: records of aborted transactions are no records to re-read
+    consumer = _offsets_consumer(settings, "lytter-next-record", max_poll_records=1, isolation_level="read_committed")
     try:
         consumer.assign([tp])
         consumer.seek(tp, offset)

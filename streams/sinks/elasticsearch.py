@@ -227,11 +227,14 @@ def setup_indices(settings: Settings, client: Elasticsearch | None = None) -> Se
 class BulkResult:
     indexed: int = 0
     failed: list[tuple[str, int, str]] = field(default_factory=list)  # (id, status, reason)
+    retry: list[dict[str, Any]] = field(default_factory=list)  # documents to send again (429/5xx items)
 
 
-# The enrich stage's upsert and the influence stage's field update can meet on one document (a replay
-# after a crash): Elasticsearch then answers 409 unless the update retries on the new version.
+# A tombstone (partial update) can meet a replayed write of the same document: Elasticsearch then answers
+# 409 unless the update retries on the new version.
 RETRY_ON_CONFLICT = 5
+#: Bulk item statuses that say "not now" rather than "not this document": retried, never dead-lettered.
+RETRY_ON_STATUS = (429, *range(500, 600))
 
 
 def _field_update(alias: str, update: dict[str, Any]) -> dict[str, Any]:
@@ -240,10 +243,11 @@ def _field_update(alias: str, update: dict[str, Any]) -> dict[str, Any]:
 
 
 def _actions(alias: str, documents: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-    # An upsert, not an index: a mention replayed after a crash must not erase the fields a later stage
-    # already set on it (influence, reach, impact); the crash-loop test found mentions left without them.
+    # A plain index operation: the document is complete when it is written (one write per mention, by the
+    # stage that has all of it), so a replay overwrites it with the same content and Elasticsearch skips
+    # the read-merge-write an update costs.
     for doc in documents:
-        yield {"_op_type": "update", "_index": alias, "_id": doc["id"], "doc": doc, "doc_as_upsert": True, "retry_on_conflict": RETRY_ON_CONFLICT}
+        yield {"_op_type": "index", "_index": alias, "_id": doc["id"], "_source": doc}
 
 
 def _error_reason(item: dict[str, Any]) -> tuple[str, int, str]:
@@ -284,18 +288,31 @@ class MentionIndexer:
         self.on_retry = on_retry or (lambda: None)
 
     async def index(self, documents: Sequence[dict[str, Any]]) -> BulkResult:
-        delay = 0.5
-        while True:
+        """Index until every document is written or refused: an outage retries what is still pending;
+        an item Elasticsearch rejects for load (429, 5xx) is retried by the client's helper
+        (``retry_on_status``) and, if still rejected, re-sent alone with the others still pending, never
+        the whole batch again."""
+        result, pending, delay = BulkResult(), list(documents), 0.5
+        while pending:
             try:
-                return await self._index_once(documents)
+                once = await self._index_once(pending)
             except (es_exceptions.TransportError, es_exceptions.ApiError) as exc:
                 if not is_retryable(exc):
                     raise
-                self.outages += 1
-                self.on_retry()
-                log.warning("Elasticsearch unavailable (%s); retrying the batch of %d in %.1fs", exc, len(documents), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_backoff)
+                why = f"Elasticsearch unavailable ({exc})"
+            else:
+                result.indexed += once.indexed
+                result.failed.extend(once.failed)
+                pending = once.retry
+                why = f"Elasticsearch overloaded: {len(pending)} items rejected with 429/5xx"
+                if not pending:
+                    break
+            self.outages += 1
+            self.on_retry()
+            log.warning("%s; retrying %d documents in %.1fs", why, len(pending), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+        return result
 
     async def _index_once(self, documents: Sequence[dict[str, Any]]) -> BulkResult:
         result = BulkResult()
@@ -309,23 +326,30 @@ class MentionIndexer:
             raise_on_exception=True,
             max_retries=5,
             initial_backoff=0.5,
+            retry_on_status=RETRY_ON_STATUS,
             refresh=False,
         )
         result.indexed = success
+        by_id = {doc["id"]: doc for doc in documents}
         for item in errors:
             doc_id, status, reason = _error_reason(item)
-            if status == 429 or status >= 500:
-                # Not the document's fault: make the caller retry the batch rather than dead-letter it.
-                raise es_exceptions.TransportError(f"bulk item {doc_id} failed with {status}: {reason}")
-            result.failed.append((doc_id, status, reason))
+            if status in RETRY_ON_STATUS:
+                result.retry.append(by_id[doc_id])  # not the document's fault: send it again, alone
+            else:
+                result.failed.append((doc_id, status, reason))
         return result
 
-    async def update_fields(self, updates: Sequence[dict[str, Any]]) -> int:
-        """Set fields computed later in the stream (influence, reach, impact) on indexed mentions.
+    async def tombstone(self, deletions: Sequence[Any]) -> int:
+        """Strip deleted mentions of their text and personal data (``schema.tombstone_fields``), keeping
+        the rest for the counts. One not indexed yet is skipped here: the enrich stage honours the
+        deletion when the mention arrives."""
+        from streams.schema import tombstone_fields
 
-        A mention that is not in the index (dead-lettered there, or in an index rolled over since) is
-        skipped: these fields are an enrichment, not the record.
-        """
+        return await self.update_fields([{"id": d.id, **tombstone_fields(d.deleted_at)} for d in deletions])
+
+    async def update_fields(self, updates: Sequence[dict[str, Any]]) -> int:
+        """Set fields on indexed mentions (partial updates); a mention that is not in the index (not
+        yet, dead-lettered, or in an index rolled over since) is skipped."""
         if not updates:
             return 0
         actions = [_field_update(self.alias, u) for u in updates]  # a list: a retry sends the same again

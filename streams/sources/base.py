@@ -154,6 +154,9 @@ class Publisher(Protocol):
 
     async def publish(self, mentions: Sequence[Mention]) -> None: ...
 
+    async def publish_deletions(self, deletions: Sequence[Deletion]) -> None:
+        """Deletions the source reported, acknowledged like ``publish``."""
+
     async def aclose(self) -> None: ...
 
 

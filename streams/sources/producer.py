@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, NoBrokersAvailable
 
-from streams.schema import Mention
+from streams.schema import Deletion, Mention
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,10 @@ class MentionProducer:
 
     def send_mention(self, mention: Mention) -> None:
         self.send_raw(mention.id.encode("utf-8"), mention.to_json_bytes())
+
+    def send_deletion(self, deletion: Deletion) -> None:
+        """To ``mentions.deletions``, keyed by the mention id like the mention itself (same partition)."""
+        self._pending.append(self._producer.send(self.settings.topic_deletions, key=deletion.id.encode("utf-8"), value=deletion.to_json_bytes()))
 
     def send_raw(self, key: bytes | None, value: bytes | None) -> None:
         self._pending.append(self._producer.send(self.topic, key=key, value=value))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
-from streams.schema import Mention
+from streams.schema import Deletion, Mention
 from streams.settings import Settings
 from streams.sources.base import (
     Batch,
@@ -75,6 +75,24 @@ class KafkaPublisher:
             return
         await asyncio.get_running_loop().run_in_executor(self._executor, self._publish_sync, list(mentions))
 
+    def _publish_deletions_sync(self, deletions: list[Deletion]) -> None:
+        if self._producer is None:
+            self._producer = MentionProducer(self.settings, topic=self.topic)
+        producer = self._producer
+        failed_before = producer.report.failed
+        for deletion in deletions:
+            producer.send_deletion(deletion)
+        producer.flush()
+        if producer.report.failed - failed_before:
+            raise PublishError(
+                f"{producer.report.failed - failed_before} of {len(deletions)} deletions were not acknowledged by Kafka "
+                f"(topic {self.settings.topic_deletions}). The page is published again on the next attempt."
+            )
+
+    async def publish_deletions(self, deletions: Sequence[Deletion]) -> None:
+        if deletions:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._publish_deletions_sync, list(deletions))
+
     async def aclose(self) -> None:
         if self._producer is not None:
             producer, self._producer = self._producer, None
@@ -87,6 +105,7 @@ class SourceReport:
     source_id: str
     fetched: int = 0
     published: int = 0
+    deletions: int = 0
     batches: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -158,6 +177,9 @@ class Runner:
                 raise
             published_total.labels(connector.source_id).inc(len(batch.mentions))
             report.published += len(batch.mentions)
+        if batch.deletions:
+            await self.publisher.publish_deletions(batch.deletions)
+            report.deletions += len(batch.deletions)
         self.checkpoints.save(connector.source_id, batch.state)
         connector.commit(batch.state)
         report.batches += 1

@@ -3,6 +3,7 @@
     mentions.raw --enrich--> mentions.enriched --influence--> Elasticsearch (one write per mention)
                                                           `--> mentions.by-brand --alerts--> alerts --deliver--> ES + channels
     (dead letters of enrich and influence -> mentions.deadletter)
+    mentions.deletions --deletions--> tombstones in Elasticsearch; enrich honours them on replays
 
 Each agent takes batches without acknowledging them and acknowledges a batch only when its stage
 returned (``consume``); state lives in changelog-backed tables keyed by the bytes of their topic's keys.
@@ -12,22 +13,14 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 
 import faust
 
-from streams.alerting.brands import BrandAlerting
-from streams.alerting.delivery import channels_from_settings
 from streams.settings import Settings
-from streams.sinks.kafka import KafkaDeadLetters, KafkaEnriched, KeyedTopicSink
-from streams.watch import WatchFile
 from streams.worker import metrics
-from streams.worker.alerts import AlertStage
-from streams.worker.consume import BusyTopics, BytesKeyedView, consume, records_of
-from streams.worker.deliver import DeliveryStage
-from streams.worker.enrich import EnrichStage, WorkerTotals, observe_latency
+from streams.worker.consume import BusyTopics, consume, consume_in_flight
 from streams.worker.inflight import BatchesInFlight
-from streams.worker.influence import InfluenceScorer, InfluenceStage
+from streams.worker.stages import TABLES, WorkerStages
 from streams.worker.stall import StallDetector, reread_stalled_partitions
 from streams.worker.web import register_pages
 
@@ -71,56 +64,36 @@ def faust_app(settings: Settings) -> faust.App:
 
 def create_app(settings: Settings) -> faust.App:
     app = faust_app(settings)
+    app.lytter_read_committed = settings.worker_read_committed  # type: ignore[attr-defined]  (streams/worker/transport.py)
     topic = {name: app.topic(name, key_serializer="raw", value_serializer="raw") for name in settings.worker_topics()}
     # use_partitioner places each key in the partition its topic record came from, so state is
     # co-partitioned with the stream even when batches are processed outside Faust's event context.
-    tables = {name: app.Table(name, default=None, key_type=bytes, use_partitioner=True, partitions=settings.topic_partitions) for name in ("authors", "brands", "deliveries")}
-    from streams.sinks.elasticsearch import AlertIndexer, MentionIndexer
-
-    totals, watch_file, closables = WorkerTotals(), WatchFile(settings.watch_file), []
-    index = MentionIndexer(settings, on_retry=metrics.es_outages.inc)
-    alert_index = AlertIndexer(settings)
-    closables += [index, alert_index]
-    dead = KafkaDeadLetters(topic[settings.topic_deadletter])
-    publish = settings.worker_publish_enriched
-    enrich = EnrichStage(settings, watch_file, index=index, deadletters=dead, enriched=KafkaEnriched(topic[settings.topic_enriched]) if publish else None, totals=totals)
-    authors = BytesKeyedView(tables["authors"])
-    influence = InfluenceStage(lambda: InfluenceScorer(authors), index=index, deadletters=dead, by_brand=KeyedTopicSink(topic[settings.topic_by_brand]), clock=time.time)
-    alerting = BrandAlerting(BytesKeyedView(tables["brands"]), lambda: watch_file.current().alerts)
-    alerts = AlertStage(alerting, KeyedTopicSink(topic[settings.topic_alerts]), on_action=lambda a: metrics.alerts.labels(action=a.kind, rule=a.alert.rule).inc())
-    deliver = DeliveryStage(alert_index, channels_from_settings(settings), tables["deliveries"], lambda: app.producer.flush())
+    tables = {name: app.Table(name, default=None, key_type=bytes, use_partitioner=True, partitions=settings.topic_partitions) for name in TABLES}
+    stages = WorkerStages.build(settings, topic, tables, flush=lambda: app.producer.flush())
     busy, stalls = BusyTopics(settings.worker_topics(source_only=True)), StallDetector(settings.worker_stall_seconds)
     batch = dict(busy=busy, batch_size=settings.worker_batch_size)
 
     @app.agent(topic[settings.topic_raw], name="lytter.enrich")
-    async def enrich_agent(stream):
-        await enrich.start()  # load the model and prepare the index before the first batch arrives
+    async def enrich(stream):
+        await stages.enrich.start()  # load the model and prepare the index before the first batch arrives
         in_flight = BatchesInFlight(settings.worker_batches_in_flight, on_idle=lambda: busy.update({settings.topic_raw: False}))
-        try:
-            async for events in stream.noack_take(settings.worker_batch_size, within=settings.worker_batch_seconds):
-                records = records_of(events)
-
-                async def finish(outcome, events=events, records=records) -> None:
-                    for event in events:
-                        await stream.ack(event)
-                    enrich.account(outcome, records)
-
-                busy[settings.topic_raw] = True
-                await in_flight.start(lambda records=records: enrich.process(records), finish)
-        finally:
-            in_flight.cancel()  # stopping (shutdown, rebalance): unacknowledged records are read again
+        await consume_in_flight(stream, stages.enrich, in_flight, topic=settings.topic_raw, within=settings.worker_batch_seconds, **batch)
 
     @app.agent(topic[settings.topic_enriched], name="lytter.influence")
-    async def influence_agent(stream):
-        await consume(stream, influence.process, topic=settings.topic_enriched, within=settings.worker_batch_seconds, after=lambda out, _: account_written(totals, out), **batch)
+    async def influence(stream):
+        await consume(stream, stages.influence.process, topic=settings.topic_enriched, within=settings.worker_batch_seconds, after=stages.account_written, **batch)
 
     @app.agent(topic[settings.topic_by_brand], name="lytter.alerts")
-    async def alerts_agent(stream):
-        await consume(stream, alerts.process, topic=settings.topic_by_brand, within=ALERT_BATCH_SECONDS, **batch)
+    async def alerts(stream):
+        await consume(stream, stages.alerts.process, topic=settings.topic_by_brand, within=ALERT_BATCH_SECONDS, **batch)
 
     @app.agent(topic[settings.topic_alerts], name="lytter.deliver")
-    async def deliver_agent(stream):
-        await consume(stream, deliver.process, topic=settings.topic_alerts, within=ALERT_BATCH_SECONDS, busy=busy, batch_size=64)
+    async def deliver(stream):
+        await consume(stream, stages.deliver.process, topic=settings.topic_alerts, within=ALERT_BATCH_SECONDS, busy=busy, batch_size=64)
+
+    @app.agent(topic[settings.topic_deletions], name="lytter.deletions")
+    async def deletions(stream):
+        await consume(stream, stages.deletions.process, topic=settings.topic_deletions, within=ALERT_BATCH_SECONDS, **batch)
 
     @app.timer(interval=5.0)
     async def reread_stalled() -> None:
@@ -129,27 +102,11 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.on_before_shutdown.connect
     async def close_clients(app, **kwargs) -> None:
-        for closable in closables:  # Elasticsearch clients hold aiohttp sessions: close them before the loop goes
-            try:
-                await closable.close()
-            except Exception as exc:  # noqa: BLE001 - shutting down; report and go on
-                log.warning("closing %r failed: %r", closable, exc)
+        await stages.close(log)
 
-    def status() -> dict:
-        return {"received": totals.received, "indexed": totals.indexed, "dead_lettered": totals.dead_lettered, "alerts_delivered": deliver.delivered, "watch_error": watch_file.last_error}
-
-    register_pages(app, brands_view=lambda: {b: alerting.window_summary(b) for b, _ in alerting.states.items()}, authors=authors, status=status)
-    app.lytter_stages = {"enrich": enrich, "influence": influence, "alerts": alerts, "deliver": deliver}  # type: ignore[attr-defined]
+    register_pages(app, brands_view=stages.brand_windows, authors=stages.authors, status=stages.status)
+    app.lytter_stages = stages  # type: ignore[attr-defined]
     return app
-
-
-def account_written(totals: WorkerTotals, outcome) -> None:
-    """Metrics and totals of the influence stage's one write per mention."""
-    metrics.indexed.inc(outcome.indexed)
-    metrics.es_bulk_errors.inc(outcome.dead_lettered)
-    metrics.dead_lettered.labels(stage="index").inc(outcome.dead_lettered)
-    observe_latency(outcome.ingested)
-    totals.add(indexed=outcome.indexed, dead_lettered=outcome.dead_lettered, reasons=outcome.reasons)
 
 
 def run_worker(settings: Settings) -> None:

@@ -73,3 +73,21 @@ class BytesKeyedView:
         for key, value in self.table.items():
             if value is not None:
                 yield (key.decode("utf-8") if isinstance(key, bytes) else key), value
+
+
+async def consume_in_flight(stream: Any, stage: Any, in_flight: Any, *, topic: str, busy: MutableMapping[str, bool], batch_size: int, within: float) -> None:
+    """``consume`` with up to ``in_flight.limit`` batches at once (the enrich stage): each batch is
+    acknowledged, in order, when its own processing finished; a stop cancels the rest unacknowledged."""
+    try:
+        async for events in stream.noack_take(batch_size, within=within):
+            records = records_of(events)
+
+            async def finish(outcome, events=events, records=records) -> None:
+                for event in events:
+                    await stream.ack(event)
+                stage.account(outcome, records)
+
+            busy[topic] = True
+            await in_flight.start(lambda records=records: stage.process(records), finish)
+    finally:
+        in_flight.cancel()  # stopping (shutdown, rebalance): unacknowledged records are read again

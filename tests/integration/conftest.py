@@ -32,6 +32,7 @@ def lytter(services, tmp_path) -> Settings:
             topic_enriched=f"it-{suffix}.enriched",
             topic_by_brand=f"it-{suffix}.by-brand",
             topic_alerts=f"it-{suffix}.alerts",
+            topic_deletions=f"it-{suffix}.deletions",
             topic_partitions=3,
             es_index_prefix=f"it-{suffix}-mentions",
             es_alerts_index=f"it-{suffix}-alerts",

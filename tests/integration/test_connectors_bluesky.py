@@ -17,7 +17,7 @@ T0 = 1_732_100_000_000_000
 
 async def _run(settings, jetstream: FakeJetstream, tmp_path) -> dict:
     """One `lytter ingest run --once` of the connector, with its checkpoints in ``tmp_path``."""
-    connector = BlueskyConnector(["hygge kaffe"], jetstream_url=jetstream.ws_url, batch_s=0.05, idle_s=1.0)
+    connector = BlueskyConnector(["hygge kaffe"], jetstream_url=jetstream.ws_url, batch_s=0.05, idle_s=1.0, max_replay_s=None)
     return await run_agents(settings.model_copy(update={"ingest_state_dir": tmp_path / "ingest"}), [connector], once=True, handle_signals=False)
 
 

@@ -74,6 +74,9 @@ class MemoryPublisher:
             raise PublishError("fake: Kafka did not acknowledge")
         self.batches.append(list(mentions))
 
+    async def publish_deletions(self, deletions) -> None:
+        self.deletions = getattr(self, "deletions", []) + list(deletions)
+
     async def aclose(self) -> None:
         self.closed = True
 

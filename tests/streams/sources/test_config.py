@@ -22,6 +22,7 @@ connectors:
       hashtags: ["#lego", legogroup]
       search: ["lego group"]
       stream: true
+      token_env: LYTTER_TEST_MASTODON_TOKEN
   reddit:
     - subreddits: [denmark, r/norge]
       search: [lego]
@@ -32,7 +33,8 @@ connectors:
 """
 
 
-def test_a_full_connectors_section_builds_one_connector_per_source(tmp_path):
+def test_a_full_connectors_section_builds_one_connector_per_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("LYTTER_TEST_MASTODON_TOKEN", "tok")
     path = tmp_path / "watch.yaml"
     path.write_text(WATCH)
     config = load_connectors(path)

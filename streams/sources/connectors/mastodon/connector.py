@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import typer
 from pydantic import Field, field_validator, model_validator
 
-from streams.schema import Author, Engagement, Mention
+from streams.schema import Author, Deletion, Engagement, Mention
 from streams.sources.base import Batch, Connector, SourceError, StreamingConnector, TokenBucket, errors_total
 from streams.sources.connectors.spec import CliRun, ConnectorConf, env_name, http_url, secret
 from streams.sources.http import SourceHttp, malformed, parse_link_header
@@ -21,10 +21,25 @@ from streams.sources.text import SeenIds, clip, html_to_text, parse_time, stable
 log = logging.getLogger(__name__)
 
 SEEN_MAX = 2000
+#: status id -> uri of the latest statuses a *streaming* connector published, kept in its checkpoint so that a
+#: ``delete`` event (which carries only the id) can name the mention after a restart too
+URIS_MAX = 1000
 
 
-from streams.sources.connectors.mastodon.mapping import *  # noqa: F403
-from streams.sources.connectors.mastodon.mapping import _count
+from streams.sources.connectors.mastodon.mapping import (  # noqa: F401 (re-exported names)
+    MalformedStatus,
+    _count,
+    account_handle,
+    host_of,
+    id_key,
+    instance_base,
+    link_param,
+    newest,
+    quoted_uri,
+    snowflake_at,
+    snowflake_seconds,
+    status_to_mention,
+)
 
 # --- server-sent events ------------------------------------------------------------------------------
 
@@ -58,6 +73,63 @@ class SSEDecoder:
         elif name == "id":
             self.last_id = value
         return None
+
+
+# --- what a connector has seen -------------------------------------------------------------------------
+
+
+class _Seen:
+    """The checkpoint's memory of published statuses: ``seen`` (bounded ids, drops repeats of the overlap),
+    ``edited`` (id -> the ``edited_at`` last published, for the statuses that have one: a seen status edited
+    since passes again, as an edit) and, for streaming connectors, ``uris`` (id -> uri, for deletions)."""
+
+    def __init__(self, state: Mapping[str, Any], *, keep_uris: bool = False) -> None:
+        self.ids = SeenIds(state.get("seen", []), SEEN_MAX)
+        self.edited: OrderedDict[str, str] = OrderedDict(_str_map(state.get("edited")))
+        self.keep_uris = keep_uris
+        self.uris: OrderedDict[str, str] = OrderedDict(_str_map(state.get("uris")) if keep_uris else {})
+
+    def is_new(self, status_id: str, edited_at: str | None) -> bool:
+        if status_id not in self.ids:
+            return True
+        if edited_at is None:
+            return False
+        last = self.edited.get(status_id)
+        if last is None:
+            return True
+        new_time, last_time = parse_time(edited_at), parse_time(last)
+        return new_time > last_time if new_time and last_time else edited_at != last
+
+    def add(self, status_id: str, edited_at: str | None, uri: str | None) -> None:
+        self.ids.add(status_id)
+        if edited_at is not None:
+            _bounded_put(self.edited, status_id, edited_at, SEEN_MAX)
+        if uri and self.keep_uris:
+            _bounded_put(self.uris, status_id, uri, URIS_MAX)
+
+    def dump(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"seen": self.ids.to_list(), "edited": dict(self.edited)}
+        if self.keep_uris:
+            out["uris"] = dict(self.uris)
+        return out
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str)}
+
+
+def _bounded_put(items: "OrderedDict[str, str]", key: str, value: str, maxlen: int) -> None:
+    items[key] = value
+    items.move_to_end(key)
+    while len(items) > maxlen:
+        items.popitem(last=False)
+
+
+def _edited_at(status: Mapping[str, Any]) -> str | None:
+    value = status.get("edited_at")
+    return value if isinstance(value, str) and value else None
 
 
 # --- the connector -------------------------------------------------------------------------------------
@@ -103,6 +175,7 @@ class MastodonConnector(StreamingConnector):
         self.limiter = limiter or TokenBucket(1.0, burst=5)
         # local status id -> uri (shared by the connectors of one instance; not checkpointed: a cache)
         self.parent_cache: OrderedDict[str, str | None] = parent_cache if parent_cache is not None else OrderedDict()
+        self._warned_empty = False
 
     @property
     def streams(self) -> bool:
@@ -167,24 +240,24 @@ class MastodonConnector(StreamingConnector):
         while len(self.parent_cache) > 10_000:
             self.parent_cache.popitem(last=False)
 
-    async def _map(self, http: SourceHttp, statuses: list, seen: SeenIds) -> list[Mention]:
+    async def _map(self, http: SourceHttp, statuses: list, seen: _Seen) -> list[Mention]:
         mentions: list[Mention] = []
         for status in statuses:
             inner = status.get("reblog") if isinstance(status, dict) and isinstance(status.get("reblog"), dict) else status
             try:
                 if not isinstance(inner, dict) or not inner.get("id"):
                     raise MalformedStatus("status.id is missing")
-                status_id = str(inner["id"])
+                status_id, edited_at = str(inner["id"]), _edited_at(inner)
                 if inner.get("uri"):
                     self._remember(status_id, str(inner["uri"]))
-                if status_id in seen:
+                if not seen.is_new(status_id, edited_at):
                     continue
                 mention = status_to_mention(inner, instance=self.base, parent_uri=await self._parent_uri(http, inner))
             except MalformedStatus as exc:
                 errors_total.labels(self.source_id).inc()
                 log.warning("%s: skipping a malformed status from %s: %s", self.source_id, self.base, exc)
                 continue
-            seen.add(status_id)
+            seen.add(status_id, edited_at, str(inner["uri"]) if mention is not None else None)
             if mention is not None:
                 mentions.append(mention)
         return mentions
@@ -192,9 +265,12 @@ class MastodonConnector(StreamingConnector):
     def _ids(self, statuses: list) -> list[str]:
         return [str(s["id"]) for s in statuses if isinstance(s, dict) and s.get("id")]
 
-    def _state(self, state: Mapping[str, Any], seen: SeenIds, **changes: Any) -> dict[str, Any]:
+    def _seen(self, state: Mapping[str, Any]) -> _Seen:
+        return _Seen(state, keep_uris=self.streaming)
+
+    def _state(self, state: Mapping[str, Any], seen: _Seen, **changes: Any) -> dict[str, Any]:
         out = dict(state)
-        out["seen"] = seen.to_list()
+        out.update(seen.dump())
         out.update(changes)
         return out
 
@@ -206,7 +282,7 @@ class MastodonConnector(StreamingConnector):
 
     async def poll(self, http: SourceHttp) -> AsyncIterator[Batch]:
         state = dict(self.state)
-        seen = SeenIds(state.get("seen", []), SEEN_MAX)
+        seen = self._seen(state)
 
         # first run: the newest page, then (backfill) older ones
         if not state.get("min_id"):
@@ -217,6 +293,7 @@ class MastodonConnector(StreamingConnector):
             if ids and self.backfill_pages > 1:
                 backfill = {"max_id": min(ids, key=id_key), "left": self.backfill_pages - 1}
             if not ids:  # nothing yet: the next poll asks for the newest page again
+                self._warn_empty()
                 yield Batch(mentions, self._state(state, seen), len(statuses), "no statuses yet")
                 return
             state = self._state(state, seen, min_id=newest(ids), backfill=backfill)
@@ -275,19 +352,53 @@ class MastodonConnector(StreamingConnector):
             decoder = SSEDecoder()
             async for line in response.aiter_lines():
                 event = decoder.feed(line.rstrip("\r"))
-                if event is None or event[0] != "update":
-                    continue
-                try:
-                    status = json.loads(event[1])
-                except ValueError:
-                    errors_total.labels(self.source_id).inc()
-                    log.warning("%s: an update event that is not JSON: %.120r", self.source_id, event[1])
-                    continue
-                state = dict(self.state)
-                seen = SeenIds(state.get("seen", []), SEEN_MAX)
-                mentions = await self._map(http, [status], seen)
-                ids = self._ids([status])
-                state = self._state(state, seen, min_id=newest([state.get("min_id"), *ids]))
-                yield Batch(mentions, state, 1, "stream")
+                batch = await self._on_event(http, *event) if event is not None else None
+                if batch is not None:
+                    yield batch
 
+    async def _on_event(self, http: SourceHttp, name: str, data: str) -> Batch | None:
+        """One server-sent event as a batch: ``update`` (a new status), ``status.update`` (an edit: the same
+        mention again, with ``edited_at``), ``delete`` (a ``Deletion``); None for the rest and for repeats."""
+        if name == "delete":
+            return self._deletion(data)
+        if name not in ("update", "status.update"):
+            return None
+        try:
+            status = json.loads(data)
+        except ValueError:
+            errors_total.labels(self.source_id).inc()
+            log.warning("%s: a %s event that is not JSON: %.120r", self.source_id, name, data)
+            return None
+        state = dict(self.state)
+        seen = self._seen(state)
+        mentions = await self._map(http, [status], seen)
+        ids = self._ids([status])
+        state = self._state(state, seen, min_id=newest([state.get("min_id"), *ids]))
+        return Batch(mentions, state, 1, "stream edit" if name == "status.update" else "stream")
 
+    def _deletion(self, data: str) -> Batch | None:
+        """A ``delete`` event carries only the local status id: the mention is named from the statuses this
+        connector (or a sibling on the same instance) has seen; an unknown one is skipped."""
+        status_id = data.strip().strip('"')
+        state = dict(self.state)
+        seen = self._seen(state)
+        uri = seen.uris.pop(status_id, None) or self.parent_cache.get(status_id)
+        if not status_id or not uri:
+            log.debug("%s: a delete event for status %r, which was not seen here; skipped", self.source_id, status_id)
+            return None
+        deletion = Deletion(id=stable_id("mastodon", uri), source="mastodon", reason="deleted")
+        return Batch([], self._state(state, seen), 1, "stream delete", deletions=[deletion])
+
+    def _warn_empty(self) -> None:
+        """A hashtag timeline the instance has switched off answers ``[]`` forever: say so, once."""
+        if self._warned_empty or self.hashtag is None:
+            return
+        self._warned_empty = True
+        log.warning(
+            "%s: the first read of #%s on %s returned no statuses. Either nobody there has posted with the tag "
+            "yet, or the instance does not serve this hashtag timeline (timeline disabled for visitors since "
+            "Mastodon 4.3: give a token with token_env, or read another instance)",
+            self.source_id,
+            self.hashtag,
+            self.base,
+        )

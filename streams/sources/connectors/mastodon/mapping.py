@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any, AsyncIterator, Iterable, Mapping
@@ -87,6 +88,33 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+# The fallback a quote post's content carries for software that cannot show quotes (Mastodon 4.4+:
+# ``<p class="quote-inline">RE: <a href="…">…</a></p>``; Fedibird and Misskey-style quotes send a
+# ``<span class="quote-inline">``). Clients hide it; as text it is a stray "RE: https://…".
+_QUOTE_INLINE = re.compile(r"""<(p|span)\b[^>]*?\bclass\s*=\s*(["'])(?:(?!\2).)*?\bquote-inline\b(?:(?!\2).)*?\2[^>]*>""", re.IGNORECASE | re.DOTALL)
+
+
+def strip_quote_fallback(content: str | None) -> str | None:
+    """``content`` without its ``quote-inline`` elements (with everything inside them, nested tags too)."""
+    if not content or "quote-inline" not in content:
+        return content
+    out: list[str] = []
+    position = 0
+    while (start := _QUOTE_INLINE.search(content, position)) is not None:
+        out.append(content[position : start.start()])
+        tag = start.group(1).lower()
+        tags = re.compile(rf"<(/?){tag}\b[^>]*>", re.IGNORECASE)
+        depth, end = 1, len(content)  # an element left open runs to the end
+        for match in tags.finditer(content, start.end()):
+            depth += -1 if match.group(1) else (0 if match.group(0).endswith("/>") else 1)
+            if depth == 0:
+                end = match.end()
+                break
+        position = end
+    out.append(content[position:])
+    return "".join(out)
+
+
 def quoted_uri(status: Mapping[str, Any]) -> str | None:
     """The quoted status of a quote post (Mastodon 4.4+ ``quote``), when the quote was accepted."""
     quote_obj = status.get("quote")
@@ -120,7 +148,7 @@ def status_to_mention(status: Mapping[str, Any], *, instance: str, parent_uri: s
     if published is None:
         raise MalformedStatus(f"status.created_at {status['created_at']!r} is not a date")
     host = host_of(instance_base(instance))
-    text = html_to_text(status.get("content"))
+    text = html_to_text(strip_quote_fallback(status.get("content")))
     if not text:
         descriptions = [m.get("description") for m in status.get("media_attachments") or [] if isinstance(m, Mapping)]
         text = "\n".join(d.strip() for d in descriptions if isinstance(d, str) and d.strip())
@@ -160,7 +188,9 @@ def status_to_mention(status: Mapping[str, Any], *, instance: str, parent_uri: s
             likes=_count(status.get("favourites_count")),
             shares=_count(status.get("reblogs_count")),
             replies=_count(status.get("replies_count")),
+            quotes=_count(status.get("quotes_count")),
         ),
+        edited_at=parse_time(status["edited_at"]) if isinstance(status.get("edited_at"), str) else None,
         raw=raw,
     )
 

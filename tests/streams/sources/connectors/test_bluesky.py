@@ -1,21 +1,34 @@
-"""Bluesky via Jetstream: event mapping, keyword filter, cursor checkpoints, reconnect with rewind, errors."""
+"""Bluesky via Jetstream: event mapping (links, link cards), keyword filter, deletions and edits, cursor
+checkpoints, reconnect with rewind, the replay window, errors."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
+from streams.schema import Deletion
 from streams.sources.base import Checkpoints, RetryPolicy, SourceError
-from streams.sources.connectors.bluesky import BlueskyConnector, MalformedEvent, event_to_mention, subscribe_url
+from streams.sources.connectors.bluesky import BlueskyConnector, MalformedEvent, event_to_deletion, event_to_mention, expand_links, subscribe_url
 from streams.sources.http import SourceHttp
 from streams.sources.runner import Runner
 from tests.streams.sources.fakes import FakeJetstream, MemoryPublisher, free_port, jetstream_other, jetstream_post
 
 DID = "did:plc:eygmaihciaxprqvxpfvl6flk"
 T0 = 1_732_100_000_000_000  # time_us
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "bluesky"
+
+
+def _recording(name: str = "links_edits_deletes.jsonl") -> list[dict]:
+    """A contiguous stretch of Jetstream (wantedCollections unset): posts with a shortened link (facet),
+    a link card, a quote with a card (recordWithMedia), noise, an identity event, an edit, two deletes,
+    a like and an account event."""
+    return [json.loads(line) for line in (CONFORMANCE / name).read_text("utf-8").splitlines() if line.strip()]
 
 
 def test_a_post_create_event_maps_to_a_mention():
@@ -91,10 +104,23 @@ def _events(jetstream: FakeJetstream, count: int, start: int = 0) -> list[dict]:
     return made
 
 
-def _connector(jetstream: FakeJetstream, **kw) -> BlueskyConnector:
+def _connector(jetstream: FakeJetstream, keywords=("lego",), **kw) -> BlueskyConnector:
     kw.setdefault("batch_s", 0.05)
     kw.setdefault("idle_s", 0.5)
-    return BlueskyConnector(["lego"], jetstream_url=jetstream.ws_url, **kw)
+    kw.setdefault("clock", lambda: T0 / 1e6 + 3600)  # the events are recent: within Jetstream's replay window
+    return BlueskyConnector(list(keywords), jetstream_url=jetstream.ws_url, **kw)
+
+
+async def _stream(connector: BlueskyConnector, until: datetime | None = None) -> tuple[list, list[Deletion]]:
+    """One `--once` stream from the connector's state, every batch committed: (mentions, deletions)."""
+    http = SourceHttp()
+    mentions, deletions = [], []
+    async for batch in connector.stream(http, until=until or datetime.now(timezone.utc)):
+        mentions += batch.mentions
+        deletions += batch.deletions
+        connector.commit(batch.state)
+    await http.aclose()
+    return mentions, deletions
 
 
 def _delivered(events) -> list[dict]:
@@ -204,3 +230,115 @@ def test_keywords_and_languages_filter():
     assert not connector.matches(event_to_mention(other), other)
     with pytest.raises(ValueError, match="keyword"):
         BlueskyConnector([" "])
+
+
+# --- links, link cards ----------------------------------------------------------------------------------
+
+LINK = "https://www.dr.dk/nyheder/penge/fjordbank-haever-renten-igen"
+
+
+def test_links_in_facets_and_link_cards_are_matched_and_reach_the_mention():
+    facet, card, with_media, noise = _recording()[:4]
+    connector = BlueskyConnector(["fjordbank"])
+    # the text shows "dr.dk/nyheder/penge/fjor..."; the facet (UTF-8 byte offsets, after an emoji) has the URL
+    mention = event_to_mention(facet)
+    assert mention.text == f"Så er det sket igen 🙄 læs selv: {LINK}" and mention.raw["links"] == [LINK]
+    assert connector.matches(mention, facet)
+    # a link card: its title is the mention's title; its URL and description follow the text
+    mention = event_to_mention(card)
+    assert mention.title == "Fjordbank hæver renten for tredje gang i år"
+    assert mention.text == f"Det her er simpelthen for dårligt\n\n{LINK}\nKunderne må betale mere for boliglånet fra 1. december."
+    assert mention.raw["card"] == LINK and connector.matches(mention, card)
+    # a quote with a card as its media: the brand is only in the card's description
+    mention = event_to_mention(with_media)
+    assert mention.kind == "quote" and mention.title == "Renteheving i Norden"
+    assert "Også Fjordbank følger etter Norges Bank." in mention.text and connector.matches(mention, with_media)
+    assert not connector.matches(event_to_mention(noise), noise)
+
+
+def test_link_facets_with_own_text_or_broken_ranges_keep_the_text_and_add_the_url():
+    def link(start, end, uri):
+        return {"index": {"byteStart": start, "byteEnd": end}, "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}]}
+
+    text = "Læs mere her og her"
+    own = {"facets": [link(len("Læs mere ".encode()), len("Læs mere her".encode()), "https://fjordbank.example/rente")]}
+    assert expand_links(text, own)[0] == "Læs mere her (https://fjordbank.example/rente) og her"
+    broken = {"facets": [link(2, 3, "https://a.example/x"), link(0, 999, "https://b.example/y"), {"features": "nope"}]}
+    assert expand_links(text, broken)[0] == f"{text}\nhttps://b.example/y\nhttps://a.example/x"  # 0..999: out of range; 2..3 splits the "æ"
+    mention_tag = {"facets": [{"index": {"byteStart": 0, "byteEnd": 3}, "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "x"}]}]}
+    assert expand_links(text, mention_tag) == (text, [])
+    # a post with no text but a link card is still a post
+    card_only = jetstream_post(DID, "c", "", T0)
+    card_only["commit"]["record"]["embed"] = {"$type": "app.bsky.embed.external", "external": {"uri": "https://fjordbank.example/", "title": "Fjordbank", "description": ""}}
+    assert event_to_mention(card_only).text == "https://fjordbank.example/"
+
+
+# --- deletions and edits ----------------------------------------------------------------------------------
+
+
+async def test_deletes_become_deletions_and_updates_are_published_again_with_edited_at(jetstream):
+    events = _recording()
+    jetstream.events += events
+    connector = _connector(jetstream, keywords=["fjordbank"], rewind_s=60)
+    mentions, deletions = await _stream(connector)
+    ids = {e["commit"]["rkey"]: f"bluesky:at://{e['did']}/app.bsky.feed.post/{e['commit']['rkey']}" for e in events if e["kind"] == "commit"}
+    edited = ids["3lbqhx4ql3s2d"]
+    assert [m.id for m in mentions] == [ids["3lbqhwz5w2k2a"], edited, ids["3lbqhxgsvlk2s"], edited]
+    edit = mentions[-1]
+    assert edit.edited_at == datetime.fromtimestamp(events[5]["time_us"] / 1e6, tz=timezone.utc)
+    assert edit.published_at == mentions[1].published_at and mentions[1].edited_at is None
+    assert edit.text.startswith("Det her er simpelthen for dårligt. Jeg skifter bank") and edit.title == mentions[1].title
+    # every deleted post, published or not (another connector may have published it): the id needs no state
+    assert [(d.id, d.source, d.reason) for d in deletions] == [(ids["3lbqhwz5w2k2a"], "bluesky", "deleted")]  # only what this connector published
+    assert deletions[0].deleted_at == datetime.fromtimestamp(events[6]["time_us"] / 1e6, tz=timezone.utc)
+    assert connector.state["cursor"] == events[-1]["time_us"]
+    # a reconnect rewinds over all of it: nothing is published twice, not the edit, not the deletions
+    assert await _stream(connector) == ([], [])
+    assert jetstream.connections[1]["cursor"] == events[-1]["time_us"] - 60_000_000
+
+
+def test_an_edit_is_published_when_the_post_matches_or_was_published():
+    from streams.sources.text import SeenIds
+
+    connector = BlueskyConnector(["lego"])
+    seen = SeenIds()
+    post = jetstream_post(DID, "p1", "Ny LEGO butik", T0)
+    assert connector.accept(post, seen).id == f"bluesky:at://{DID}/app.bsky.feed.post/p1"
+    edit = jetstream_post(DID, "p1", "Ny butik i Aarhus", T0 + 1)  # the brand edited out: the index must hear of it
+    edit["commit"].update(operation="update", cid="bafyreiedit1")
+    assert connector.accept(edit, seen).edited_at is not None
+    assert connector.accept(edit, seen) is None  # the same edit again (a rewind)
+    other = jetstream_post(DID, "p2", "Intet om mærker", T0 + 2)
+    other["commit"]["operation"] = "update"
+    assert connector.accept(other, seen) is None
+    assert event_to_deletion(post) is None and event_to_mention(jetstream_other(DID, T0, "delete")) is None
+    broken = jetstream_other(DID, T0, "delete")
+    del broken["commit"]["rkey"]
+    with pytest.raises(MalformedEvent, match="rkey"):
+        event_to_deletion(broken)
+
+
+# --- the cursor and Jetstream's replay window ---------------------------------------------------------------
+
+
+async def test_a_checkpoint_older_than_the_replay_window_is_logged_as_a_gap_and_resumes_at_the_window(jetstream, caplog):
+    now = T0 / 1e6 + 3 * 86400  # three days after the checkpoint; Jetstream replays 36 h
+    floor = int(now * 1e6) - 36 * 3600 * 1_000_000
+    lost = jetstream_post(DID, "lost", "LEGO i går", T0 + 86400 * 1_000_000)  # Jetstream no longer has it
+    kept = jetstream_post(DID, "kept", "LEGO i dag", floor + 60_000_000)
+    jetstream.events += [lost, kept]
+    connector = _connector(jetstream, clock=lambda: now)
+    connector.restore({"cursor": T0})
+    with caplog.at_level(logging.WARNING, logger="streams.sources.connectors.bluesky"):
+        mentions, _ = await _stream(connector, until=datetime.fromtimestamp(now, tz=timezone.utc))
+    assert jetstream.connections[0]["cursor"] == floor  # not the checkpoint: from the oldest moment still replayed
+    assert [m.raw["rkey"] for m in mentions] == ["kept"]
+    gap = [r.getMessage() for r in caplog.records if "replay window" in r.getMessage()]
+    assert len(gap) == 1 and "missed" in gap[0]
+    assert "2024-11-20T10:53:15+00:00 to 2024-11-21T22:53:20+00:00" in gap[0] and "36 h" in gap[0]  # the gap, named
+    # within the window: the checkpoint less the rewind; no checkpoint: live
+    recent = _connector(jetstream, clock=lambda: now)
+    assert recent.start_cursor(floor + 10_000_000) == floor + 5_000_000
+    assert recent.start_cursor(None) is None
+    unbounded = _connector(jetstream, clock=lambda: now, max_replay_s=None)  # a self-hosted instance that keeps more
+    assert unbounded.start_cursor(T0) == T0 - 5_000_000

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from streams.sources.base import Checkpoints, RetryPolicy, SourceError, TokenBucket
 from streams.sources.http import SourceHttp
@@ -15,7 +19,9 @@ from streams.sources.connectors.mastodon import (
     snowflake_at,
     snowflake_seconds,
     status_to_mention,
+    strip_quote_fallback,
 )
+from streams.sources.config import ConnectorConfigError, load_connectors, parse_connectors
 from streams.sources.runner import Runner
 from tests.streams.sources.fakes import FakeMastodon, MemoryPublisher, RecordingSleep, free_port, mastodon_account
 
@@ -306,3 +312,162 @@ async def test_run_forever_polls_a_non_streaming_connector_every_interval_not_in
     await http.aclose()
     assert len(publisher.ids) == 2
     assert len(instance.requests) <= 3  # newest page + one empty forward page; then it waits 30 s
+
+
+# --- Mastodon 4.4+ sessions: quotes, edits, deletions, tokens, disabled timelines ------------------------------
+
+CONFORMANCE = Path(__file__).parent.parent / "conformance" / "mastodon"
+
+
+def _fixture(name: str):
+    text = (CONFORMANCE / name).read_text(encoding="utf-8")
+    return json.loads(text) if name.endswith(".json") else text
+
+
+def test_quote_posts_drop_the_quote_inline_fallback_and_count_quotes():
+    status = _fixture("quote_status.json")  # a 4.6 quote post: the "RE: <link>" fallback paragraph first
+    mention = status_to_mention(status, instance="https://social.example.dk")
+    assert mention.text == "yoooooooo"
+    assert mention.kind == "quote" and mention.parent_id == "mastodon:https://toot.example.no/users/nordlys/statuses/115340600000000042"
+    assert mention.engagement.quotes == 3 and mention.engagement.total() == 9 + 1 + 2 + 3
+    assert status_to_mention({**status, "quotes_count": None}, instance="social.example.dk").engagement.quotes is None
+
+    # the fallback at the end, as a span (Fedibird, Misskey-style quotes), with nested spans; no `quote` object
+    span = '<p>Enig!<span class="quote-inline"><br>RE: <a href="https://x.example/notes/9"><span class="invisible">https://</span><span>x.example/notes/9</span></a></span></p>'
+    assert status_to_mention({**status, "quote": None, "content": span}, instance="social.example.dk").text == "Enig!"
+    assert strip_quote_fallback('<p class="h-entry quote-inline">RE: x</p><p>a</p><p class="quoted">b</p>') == "<p>a</p><p class=\"quoted\">b</p>"
+    # only the fallback: nothing of the author's own is left, so there is no mention
+    assert status_to_mention({**status, "content": '<p class="quote-inline">RE: <a href="https://x">x</a></p>'}, instance="m.example") is None
+
+
+def test_an_edited_status_maps_to_the_same_mention_with_edited_at():
+    edited = {**STATUS, "edited_at": "2024-11-20T09:01:02.500Z", "content": "<p>Skandi Air fandt bagaget</p>"}
+    mention = status_to_mention(edited, instance="m.example")
+    assert mention.id == status_to_mention(STATUS, instance="m.example").id
+    assert mention.edited_at == datetime(2024, 11, 20, 9, 1, 2, 500000, tzinfo=timezone.utc)
+    assert status_to_mention(STATUS, instance="m.example").edited_at is None
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.batches = []
+
+    def __call__(self, connector, batch, report) -> None:
+        self.batches.append(batch)
+
+
+async def _feed(connector: MastodonConnector, session: str, http=None) -> list:
+    """The events of a recorded-shape SSE session through the connector, each batch committed as the runner would."""
+    decoder, batches = SSEDecoder(), []
+    for line in session.split("\n"):
+        event = decoder.feed(line)
+        batch = await connector._on_event(http, *event) if event else None
+        if batch is not None:
+            batches.append(batch)
+            connector.commit(batch.state)
+    return batches
+
+
+async def test_stream_session_edits_are_mentions_again_and_deletes_are_deletions(caplog):
+    caplog.set_level(logging.DEBUG, logger="streams.sources.connectors.mastodon.connector")
+    connector = MastodonConnector("https://social.example.dk", hashtag="nordlys", stream=True, resolve_parents=False, limiter=fast())
+    batches = await _feed(connector, _fixture("hashtag_stream.sse"))
+    uri = "https://social.example.dk/users/mette/statuses/115340800011112222"
+    assert [b.note for b in batches] == ["stream", "stream", "stream edit", "stream delete"]  # the unboost and the unknown id: none
+    assert [m.id for m in batches[0].mentions] == [f"mastodon:{uri}"] and batches[1].mentions == []  # the boost: a repeat
+    (edit,) = batches[2].mentions
+    assert edit.id == f"mastodon:{uri}" and edit.text == "Ny pris hos #nordlys fra 1. november (rettet)"
+    assert edit.edited_at == datetime(2025, 10, 9, 9, 41, 57, 20000, tzinfo=timezone.utc) and edit.engagement.likes == 2
+    (deletion,) = batches[3].deletions
+    assert deletion.id == f"mastodon:{uri}" and deletion.source == "mastodon" and deletion.reason == "deleted"
+    assert batches[3].mentions == [] and "115340800011112222" not in connector.state["uris"]
+    assert "114000000000000001" in caplog.text and "not seen here" in caplog.text  # the unknown delete: a debug line
+
+
+async def test_a_delete_after_a_restart_is_named_from_the_checkpoint():
+    session = _fixture("hashtag_stream.sse")
+    first_update = session.split("event: status.update")[0]
+    connector = MastodonConnector("https://social.example.dk", hashtag="nordlys", stream=True, resolve_parents=False, limiter=fast())
+    await _feed(connector, first_update)
+    assert connector.state["uris"] == {"115340800011112222": "https://social.example.dk/users/mette/statuses/115340800011112222"}
+    restarted = MastodonConnector("https://social.example.dk", hashtag="nordlys", stream=True, resolve_parents=False, limiter=fast())
+    restarted.restore(json.loads(json.dumps(connector.state)))  # a fresh process: no id -> uri cache in memory
+    (batch,) = await _feed(restarted, "event: delete\ndata: 115340800011112222\n\n")
+    assert [d.id for d in batch.deletions] == ["mastodon:https://social.example.dk/users/mette/statuses/115340800011112222"]
+    # a polling-only connector keeps no uris in its checkpoint
+    polling = MastodonConnector("https://social.example.dk", hashtag="nordlys", resolve_parents=False, limiter=fast())
+    await _feed(polling, first_update)
+    assert "uris" not in polling.state
+
+
+async def test_the_stream_dispatches_status_update_and_delete_events(instance, tmp_path):
+    first, second = _posts(instance, 2)
+    connector = _connector(instance, stream=True)
+    collect = _Collect()
+    runner, publisher, http = _runner(connector, tmp_path)
+    runner.on_batch = collect
+    await runner.run_once()
+    edited = {**first, "edited_at": "2024-11-20T08:30:00.000Z", "content": "<p>Nordlys Energi nr 0, rettet</p>"}
+    instance.push_raw(f"event: status.update\ndata: {json.dumps(edited)}\n\n")
+    instance.push_raw(f"event: delete\ndata: {second['id']}\n\n")
+    instance.end_stream()
+    await runner._drive(connector, connector.stream(http))
+    await http.aclose()
+    assert publisher.ids == [f"mastodon:{second['uri']}", f"mastodon:{first['uri']}", f"mastodon:{first['uri']}"]
+    assert publisher.mentions[-1].edited_at is not None and publisher.mentions[-1].text == "Nordlys Energi nr 0, rettet"
+    assert [d.id for b in collect.batches for d in b.deletions] == [f"mastodon:{second['uri']}"]
+
+
+async def test_rest_repolls_republish_a_status_edited_since_and_drop_plain_repeats(instance, tmp_path):
+    (status,) = _posts(instance, 1)
+    connector = _connector(instance, overlap_s=600)
+    runner, publisher, http = _runner(connector, tmp_path)
+    await runner.run_once()
+    await runner.run_once()  # the overlap re-reads it: a repeat, dropped
+    assert len(publisher.ids) == 1
+    status.update(edited_at="2024-11-20T08:05:00.000Z", content="<p>Nordlys Energi nr 0 (rettet)</p>")
+    await runner.run_once()
+    await runner.run_once()  # the same edit again: dropped
+    assert publisher.ids == [f"mastodon:{status['uri']}"] * 2
+    assert publisher.mentions[-1].edited_at == datetime(2024, 11, 20, 8, 5, tzinfo=timezone.utc)
+    status.update(edited_at="2024-11-20T08:04:00.000Z")  # an older edit than the one published (a stale cache)
+    await runner.run_once()
+    status.update(edited_at="2024-11-20T08:06:00.000Z")
+    await runner.run_once()
+    await http.aclose()
+    assert len(publisher.ids) == 3 and connector.state["edited"] == {status["id"]: "2024-11-20T08:06:00.000Z"}
+
+
+def test_streaming_hashtags_without_a_token_is_refused_naming_the_field(tmp_path, monkeypatch):
+    entry = {"instance": "m.example", "hashtags": ["x"], "stream": True}
+    with pytest.raises(ConnectorConfigError) as info:
+        parse_connectors({"mastodon": [entry]})
+    assert str(info.value).startswith("<watch>: connectors.mastodon[0].stream: streaming hashtags needs an access token")
+    assert "token_env" in str(info.value)
+    assert parse_connectors({"mastodon": [{**entry, "token_env": "LYTTER_TEST_MASTODON_TOKEN"}]}).mastodon[0].stream
+    assert not parse_connectors({"mastodon": [{"instance": "m.example", "search": ["x"], "stream": True}]}).mastodon[0].hashtags
+    path = tmp_path / "watch.yaml"
+    path.write_text("connectors:\n  mastodon:\n    - instance: m.example\n      hashtags: [x]\n      stream: true\n")
+    with pytest.raises(ConnectorConfigError, match=f"{path}:5: connectors.mastodon\\[0\\].stream: streaming hashtags"):
+        load_connectors(path)
+    from streams.cli import app
+
+    result = CliRunner().invoke(app, ["ingest", "mastodon", "m.example", "--tag", "x", "--stream"], terminal_width=200)
+    assert result.exit_code == 1 and "--stream" in result.output and "token" in result.output
+
+
+async def test_an_empty_first_page_of_a_hashtag_warns_once_with_a_hint(instance, caplog):
+    http = SourceHttp(policy=RetryPolicy(max_attempts=2), sleep=RecordingSleep())
+    connector = _connector(instance, hashtag="slukket")
+    caplog.set_level(logging.WARNING)
+    for _ in range(3):
+        assert await connector.poll_once(http) == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "#slukket" in warnings[0] and instance.url in warnings[0]
+    assert "disabled" in warnings[0] and "token_env" in warnings[0]
+    caplog.clear()
+    await _connector(instance, hashtag=None, search="slukket").poll_once(http)  # an empty search is no sign of anything
+    _posts(instance, 1, tag="lys")
+    await _connector(instance, hashtag="lys").poll_once(http)
+    await http.aclose()
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]

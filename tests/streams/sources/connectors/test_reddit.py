@@ -1,14 +1,17 @@
-"""Reddit: mapping of listing children, `after` paging, resume mid-pass, rate-limit headers, OAuth."""
+"""Reddit: mapping of listing children, `after` paging, resume mid-pass, rate-limit headers, OAuth, and
+deleted, removed and edited items on re-poll."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from streams.sources.base import Checkpoints, RetryPolicy, SourceError, TokenBucket
 from streams.sources.http import SourceHttp
-from streams.sources.connectors.reddit import MalformedThing, RedditAuth, RedditConnector, listing_children, thing_to_mention
+from streams.sources.connectors.reddit import MalformedThing, RedditAuth, RedditConnector, listing_children, thing_deletion, thing_to_mention
 from streams.sources.runner import Runner
 from tests.streams.sources.fakes import FakeReddit, MemoryPublisher, RecordingSleep, free_port
 
@@ -73,8 +76,9 @@ def test_comments_thread_to_their_parent_and_negative_scores_count_as_zero():
 
 def test_removed_content_link_posts_and_malformed_children():
     assert thing_to_mention({"kind": "t1", "data": {**COMMENT["data"], "body": "[removed]", "body_html": None}}) is None
-    deleted_author = thing_to_mention({"kind": "t3", "data": {**POST["data"], "author": "[deleted]", "selftext": "[deleted]", "selftext_html": None}})
-    assert deleted_author.author is None and deleted_author.text == "Erfaringer med Nordlys Energi?"
+    # a deleted post is a deletion, not a mention of its title
+    deleted = {"kind": "t3", "data": {**POST["data"], "author": "[deleted]", "selftext": "[deleted]", "selftext_html": None}}
+    assert thing_to_mention(deleted) is None and thing_deletion(deleted).reason == "deleted"
     link = thing_to_mention({"kind": "t3", "data": {**POST["data"], "selftext": "", "selftext_html": None, "url": "https://nyheder.example/artikel"}})
     assert link.text == link.title and link.raw["link"] == "https://nyheder.example/artikel"
     assert thing_to_mention({"kind": "t5", "data": {"id": "x"}}) is None  # a subreddit, not a mention
@@ -239,3 +243,68 @@ async def test_a_pass_longer_than_max_pages_continues_on_the_next_poll_without_g
     await http.aclose()
     assert len(publisher.ids) == len(set(publisher.ids)) == 2 + 8 + 1
     assert {f"reddit:{t['data']['name']}" for t in [*newer, latest]} <= set(publisher.ids)
+
+
+# --- deleted, removed and edited items, seen again on a later poll -------------------------------------------
+
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "reddit"
+
+
+def _children(name: str) -> list[dict]:
+    """The children of a recorded listing response (``<name>.json``)."""
+    return json.loads((CONFORMANCE / f"{name}.json").read_text("utf-8"))["data"]["children"]
+
+
+def test_gone_items_are_deletions_with_their_reason_and_never_mentions():
+    reasons = {}
+    for child in _children("comments_second_poll") + _children("new_second_poll"):
+        deletion = thing_deletion(child)
+        if deletion is not None:
+            assert thing_to_mention(child) is None  # never a mention with the text "[deleted]"
+            assert deletion.source == "reddit" and deletion.deleted_at.tzinfo is not None
+            reasons[deletion.id] = deletion.reason
+        else:
+            assert "[deleted]" not in thing_to_mention(child).text
+    assert reasons == {
+        "reddit:t1_lxy0a01": "deleted",  # body and author "[deleted]": the author deleted it
+        "reddit:t1_lxy0a02": "removed",  # body "[removed]": a moderator
+        "reddit:t1_lxy0a06": "removed",  # "[ Removed by Reddit ]": the admins
+        "reddit:t3_1gvx2ab": "deleted",  # selftext "[deleted]", removed_by_category "deleted"
+        "reddit:t3_1gvx2ac": "removed",  # removed_by_category "moderator"
+        "reddit:t3_1gvx2ae": "deleted",  # a link post (no selftext) whose author deleted the account
+    }
+    edited = thing_to_mention(next(c for c in _children("comments_second_poll") if c["data"]["id"] == "lxy0a03"))
+    assert edited.edited_at == datetime(2024, 11, 20, 11, 53, 20, tzinfo=timezone.utc)
+    assert thing_to_mention(COMMENT).edited_at is None and thing_to_mention({"kind": "t1", "data": {**COMMENT["data"], "edited": True}}).edited_at is None
+
+
+async def test_a_repoll_reports_deleted_and_removed_items_once_and_publishes_edits_again(reddit, tmp_path):
+    connectors = [_connector(reddit, listing="comments", limit=25), _connector(reddit, listing="new", limit=25)]
+    runner, publisher, http = _runner(connectors, tmp_path)
+    reddit.things = _children("comments_first_poll") + _children("new_first_poll")
+    await runner.run_once()
+    assert len(publisher.ids) == 8 and not getattr(publisher, "deletions", [])
+
+    reddit.things = _children("comments_second_poll") + _children("new_second_poll")  # a day later
+    reports = await runner.run_once()
+    assert all(r.ok for r in reports.values()), reports
+    deletions = {d.id: d.reason for d in publisher.deletions}
+    assert deletions == {
+        "reddit:t1_lxy0a01": "deleted",
+        "reddit:t1_lxy0a02": "removed",
+        "reddit:t1_lxy0a06": "removed",
+        "reddit:t3_1gvx2ab": "deleted",
+        "reddit:t3_1gvx2ac": "removed",
+        "reddit:t3_1gvx2ae": "deleted",
+    }
+    again = publisher.mentions[8:]
+    assert sorted(m.id for m in again) == ["reddit:t1_lxy0a03", "reddit:t1_lxy0a05", "reddit:t3_1gvx2ad"]
+    edits = {m.id: m for m in again if m.edited_at is not None}
+    assert set(edits) == {"reddit:t1_lxy0a03", "reddit:t3_1gvx2ad"}
+    assert edits["reddit:t1_lxy0a03"].text.endswith("EDIT: prisen steg 40 % i dag.")
+    assert edits["reddit:t3_1gvx2ad"].edited_at == datetime(2024, 11, 20, 12, 53, 20, tzinfo=timezone.utc)
+    assert not any(m.text in ("[deleted]", "[removed]") or "Removed by Reddit" in m.text for m in publisher.mentions)
+
+    await runner.run_once()  # nothing changed since: no deletion and no edit twice
+    await http.aclose()
+    assert len(publisher.deletions) == 6 and len(publisher.mentions) == 11
