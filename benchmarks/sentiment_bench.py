@@ -2,8 +2,10 @@
 
     python benchmarks/sentiment_bench.py [--n 1000] [--repeats 3] [--precisions auto,fp32,int8,bf16] [--json]
 
-The same as ``lytter model bench``; the measurement itself is ``models.sentiment.bench.run``. Needs the
-built model (``lytter model build``) or LYTTER_MODEL_PATH.
+The same as ``lytter model bench``; the measurement itself is ``models.sentiment.bench.run``: every side
+scores the same texts (the repository's ``models/sentiment/data``), after the same warm-up, for the same
+repeats in rotating order; the naive baseline runs in fp32 and, when production runs bf16, in bf16, and
+both ratios are printed. Needs the built model (``lytter model build``) or LYTTER_MODEL_PATH / --model.
 """
 
 from __future__ import annotations

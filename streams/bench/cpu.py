@@ -111,3 +111,20 @@ def budget_rows(parts: Iterable[str], with_model: CpuBudget, without: CpuBudget)
     rows.append(("cores busy during the run", f"{with_model.utilisation:.0%}", f"{without.utilisation:.0%} (model off)", "-"))
     rows.append((f"ceiling mentions/s ({with_model.cores} cores / CPU per mention)", f"{with_model.ceiling:,.0f}", f"{without.ceiling:,.0f} (model off)", f"{with_model.ceiling / without.ceiling:.2f}x" if without.ceiling else "-"))
     return rows
+
+
+def median_budget(budgets: Iterable[CpuBudget | None]) -> CpuBudget | None:
+    """One budget from several runs of one side: the median wall time and, per part, the median CPU
+    seconds (parts a run did not measure count as 0 there); ``None`` without any budget."""
+    import statistics
+
+    measured = [b for b in budgets if b is not None]
+    if not measured:
+        return None
+    parts = sorted({part for b in measured for part in b.spent})
+    return CpuBudget(
+        mentions=measured[0].mentions,
+        seconds=statistics.median(b.seconds for b in measured),
+        cores=measured[0].cores,
+        spent={part: statistics.median(b.spent.get(part, 0.0) for b in measured) for part in parts},
+    )

@@ -196,9 +196,13 @@ def demo(
 def bench(
     count: int = typer.Option(10_000, help="Generated mentions replayed through the worker per run."),
     sentiment_texts: int = typer.Option(1000, help="Texts for the sentiment benchmark (0 skips it)."),
+    repeats: int = typer.Option(2, min=1, help="Timed runs per side (model on/off, bulk/single), in alternating order; medians and min-max printed."),
+    warmup: bool = typer.Option(True, help="One untimed end-to-end run (model on) before the timed ones."),
+    timeout: float = typer.Option(900, help="Seconds a run may take to index every mention; a run that does not is printed as MISS."),
 ) -> None:
     """Measure the pipeline on this machine: end-to-end mentions/s and latency (model on vs off), worker
-    memory, Elasticsearch bulk vs single-document indexing, sentiment vs a naive pipeline; as ratios."""
+    memory, the sink's bulk indexer vs single-document indexing, sentiment vs a naive pipeline; as ratios
+    of medians over alternating repeated runs."""
     from streams.bench.endtoend import run_bench
 
     def show(rows):
@@ -208,7 +212,8 @@ def bench(
         console.print(table)
 
     with clear_errors():
-        run_bench(settings(), count, sentiment_texts, lambda message: console.print(f"[dim]{message}[/]", highlight=False), show)
+        run_bench(settings(), count, sentiment_texts, lambda message: console.print(f"[dim]{message}[/]", highlight=False), show,
+                  repeats=repeats, warmup=warmup, timeout=timeout)
 
 
 @app.command()
