@@ -64,6 +64,7 @@ class Mention(_Strict):
     kind: MentionKind = "post"
     engagement: Engagement = Field(default_factory=Engagement)
     edited_at: AwareDatetime | None = Field(None, description="When the author last edited it (an edit is the same id again)")
+    declared_lang: str | None = Field(None, max_length=35, description="The language the source declared (ISO code: Bluesky langs, Mastodon language, a feed's <language>)")
     raw: dict[str, Any] | None = Field(None, description="The source's own payload, kept for audit and re-processing")
 
     @field_validator("text")
@@ -132,6 +133,7 @@ class EnrichedMention(BaseModel):
     mention: Mention
     lang: Language
     lang_confidence: float
+    lang_candidates: list[str] = Field(default_factory=list, description="When the language is in doubt: the languages within reach, most likely first")
     sentiment: Sentiment | None = None
     brands: list[str] = Field(default_factory=list)
     brand_sentiment: list[BrandSentiment] = Field(default_factory=list)
@@ -158,6 +160,8 @@ class EnrichedMention(BaseModel):
         doc.pop("schema_version", None)
         doc["lang"] = self.lang
         doc["lang_confidence"] = round(self.lang_confidence, 4)
+        if self.lang_candidates:
+            doc["lang_candidates"] = list(self.lang_candidates)
         if self.sentiment is not None:
             doc["sentiment"] = self.sentiment.model_dump(mode="json")
         doc["brands"] = list(self.brands)

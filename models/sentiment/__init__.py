@@ -58,12 +58,8 @@ class LabelMappingError(ValueError):
     """The model's labels cannot be mapped to negative/neutral/positive."""
 
 
-@dataclass(frozen=True)
-class Sentiment:
-    label: str  # negative | neutral | positive
-    score: float  # p(positive) - p(negative), in [-1, 1]
-    probabilities: dict[str, float] = field(default_factory=dict)  # the three labels, summing to 1
-    model_version: str = ""
+# One Sentiment type for the model and the stream: the worker indexes what the model returns as it is.
+from streams.schema import Sentiment  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------------

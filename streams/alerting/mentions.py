@@ -35,6 +35,7 @@ class MentionInfo:
     url: str | None = None
     author: str | None = None
     lang: str = "other"
+    lang_candidates: tuple[str, ...] = ()  # other languages within reach when the language was in doubt
     published_at: float | None = None
     sentiment_label: str | None = None
     sentiment_score: float | None = None
@@ -57,6 +58,7 @@ class MentionInfo:
             url=m.url,
             author=m.author.handle if m.author is not None else None,
             lang=enriched.lang,
+            lang_candidates=tuple(getattr(enriched, "lang_candidates", ()) or ()),
             published_at=m.published_at.timestamp(),
             sentiment_label=sentiment.label if sentiment is not None else None,
             sentiment_score=float(sentiment.score) if sentiment is not None else None,
@@ -77,7 +79,10 @@ class MentionInfo:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MentionInfo:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if "lang_candidates" in values:
+            values["lang_candidates"] = tuple(values["lang_candidates"] or ())
+        return cls(**values)
 
 
 def is_fresh(info: MentionInfo, now: float | datetime, config: AlertConfig) -> bool:

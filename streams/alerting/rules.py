@@ -307,7 +307,13 @@ def keyword_rule(brand: str, info: MentionInfo, config: AlertConfig) -> AlertCan
     if not c.enabled:
         return None
     text = f"{info.title}\n{info.text}" if info.title else info.text
-    matches = match_keywords(text, info.lang, c)
+    # with cross_language off, a short text whose language was in doubt is checked against each
+    # candidate language's keyword list
+    matches = []
+    for lang in dict.fromkeys((info.lang, *info.lang_candidates)):
+        matches = match_keywords(text, lang, c)
+        if matches:
+            break
     if not matches:
         return None
     negative = info.is_negative(c.negative_score)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 from pathlib import Path
 from typing import Iterator, List, Optional
@@ -94,9 +93,21 @@ def eval_(
     split: str = typer.Option("test", "--split", help="test or dev."),
     as_json: bool = typer.Option(False, "--json", help="Print all scores (and confusion matrices) as JSON."),
     precision: Optional[str] = typer.Option(None, "--precision", help="auto (default), fp32, int8 or bf16."),
+    language: bool = typer.Option(False, "--language", help="Evaluate language identification of short texts instead: lingua alone vs with the stream's priors."),
 ) -> None:
     """Per language and register: macro-F1, MCC and ECE of the model against the majority and lexicon
-    baselines, in one run; out-of-register macro-F1 of the recipe beside the in-register one."""
+    baselines, in one run; out-of-register macro-F1 of the recipe beside the in-register one.
+    With --language: language accuracy per language and length, lingua alone vs with priors."""
+    if language:
+        from models.language.evaluate import evaluate as evaluate_language, format_report
+
+        with clear_errors():
+            result = evaluate_language()
+        if as_json:
+            console.print_json(json.dumps(result, ensure_ascii=False))
+        else:
+            console.print(format_report(result), highlight=False, markup=False)
+        return
     if split not in ("test", "dev"):
         fail(f"--split must be test or dev, not {split!r}")
     from models.sentiment import SentimentModel
@@ -155,7 +166,7 @@ def score(
         model = SentimentModel.load(settings=settings())
         results = model.predict(texts)
     if as_json:
-        typer.echo(json.dumps([dataclasses.asdict(r) for r in results], ensure_ascii=False))
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False))
         return
     for text, r in zip(texts, results):
         probs = "  ".join(f"{k} {v:.3f}" for k, v in r.probabilities.items())

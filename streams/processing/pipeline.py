@@ -83,7 +83,7 @@ class BatchOutcome:
 
 
 def _sentiment_of(result: Any) -> Sentiment:
-    if isinstance(result, Sentiment):
+    if isinstance(result, Sentiment):  # the model's own type: no copy
         return result
     return Sentiment(
         label=result.label,
@@ -124,7 +124,10 @@ class MentionPipeline:
 
     def enrich_sync(self, mentions: Sequence[Mention], ingested: Sequence[datetime | None]) -> list[EnrichedMention]:
         """CPU-bound enrichment of a batch; runs in the executor thread, never on the event loop."""
-        guesses = self.language.identify([m.text for m in mentions])
+        # With the stream's priors (declared language, thread, author) when the identifier has them;
+        # an identifier with only ``identify(texts)`` (lingua alone) still works.
+        with_priors = getattr(self.language, "identify_mentions", None)
+        guesses = with_priors(mentions) if with_priors else self.language.identify([m.text for m in mentions])
         sentiments: list[Any] = [None] * len(mentions)
         if self.sentiment is not None and mentions:
             sentiments = self.sentiment.predict([sentiment_text(m) for m in mentions])
@@ -133,6 +136,7 @@ class MentionPipeline:
                 mention=m,
                 lang=guess.lang,
                 lang_confidence=guess.confidence,
+                lang_candidates=list(getattr(guess, "candidates", ())),
                 sentiment=_sentiment_of(s) if s is not None else None,
                 ingested_at=ts,
             )

@@ -133,6 +133,8 @@ def mention_mappings(language_fields: bool) -> dict[str, Any]:
             "raw": {"type": "object", "enabled": False},
             "lang": keyword,
             "lang_confidence": {"type": "float"},
+            "lang_candidates": keyword,
+            "declared_lang": keyword,
             "sentiment": {
                 "properties": {
                     "label": keyword,

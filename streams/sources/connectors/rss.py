@@ -255,6 +255,7 @@ def entry_to_mention(
         parent_id=parent_id,
         kind=kind,  # type: ignore[arg-type]
         engagement=Engagement(replies=_int(entry.get("slash_comments"))),
+        declared_lang=clip(str(lang), 35) if (lang := next((d["language"] for d in (entry.get("summary_detail"), entry.get("title_detail"), feed) if isinstance(d, Mapping) and d.get("language")), None)) else None,
         raw=raw,
     )
 

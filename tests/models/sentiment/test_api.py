@@ -51,10 +51,16 @@ def test_default_precision_agrees_with_fp32(fp32_model, built_model_dir, model_s
     fast = SentimentModel.load(built_model_dir, settings=model_settings)  # auto: what production uses
     assert fast.precision in ("fp32", "int8", "bf16")
     a, b = fp32_model.probabilities(TEXTS), fast.probabilities(TEXTS)
-    assert (a.argmax(-1) == b.argmax(-1)).float().mean() >= 0.9
+    # where fp32 is decided (top two probabilities 0.2 apart) the reduced precision decides the same;
+    # a near tie may flip, but only by a small change in the probabilities
+    top = a.topk(2, dim=-1).values
+    decided = (top[:, 0] - top[:, 1]) > 0.2
+    assert decided.sum() >= len(TEXTS) // 2
+    assert bool((a.argmax(-1) == b.argmax(-1))[decided].all()), (a, b)
     assert (a - b).abs().max() < 0.15
     single = torch.cat([fast.probabilities([t]) for t in TEXTS])
-    assert (fast.probabilities(TEXTS) - single).abs().max() < 0.05  # reduced precision: batch ~ single
+    # reduced precision: batch ~ single (int8's dynamic activation scales are per batch, so looser)
+    assert (fast.probabilities(TEXTS) - single).abs().max() < (0.1 if fast.precision == "int8" else 0.05)
 
 
 def test_clear_cases(fp32_model):

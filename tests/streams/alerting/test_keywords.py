@@ -67,3 +67,18 @@ def test_keyword_phrases():
     assert match_keywords("A big Product Recalls story", "en", cfg) == [("product recall*", "Product Recalls")]
     assert match_keywords("recall the product", "en", cfg) == []
     assert match_keywords("The data-breach at Lego", "en", cfg) == [("data breach", "data breach")]
+
+
+def test_a_mention_in_doubt_is_checked_against_each_candidate_language():
+    from streams.alerting.config import AlertConfig
+    from streams.alerting.mentions import MentionInfo
+    from streams.alerting.rules import keyword_rule
+
+    config = AlertConfig.model_validate({"crisis_keyword": {"keywords": {"nb": ["tilbakekalling"], "da": ["tilbagekald*"]}, "require_negative": False, "cross_language": False}})
+    text = "Tilbagekaldelse af Fjordbank-kort?"
+    sure = MentionInfo(id="m1", text=text, lang="nb", sentiment_label="neutral")
+    doubt = MentionInfo(id="m2", text=text, lang="nb", lang_candidates=("nb", "da"), sentiment_label="neutral")
+    assert keyword_rule("Fjordbank", sure, config) is None
+    hit = keyword_rule("Fjordbank", doubt, config)
+    assert hit is not None and hit.rule == "crisis_keyword"
+    assert MentionInfo.from_dict(doubt.to_dict()) == doubt  # the by-brand topic keeps the candidates

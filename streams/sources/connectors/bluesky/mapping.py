@@ -254,6 +254,7 @@ def event_to_mention(event: Mapping[str, Any]) -> Mention | None:
         published_at=published,
         parent_id=parent,
         kind=kind,  # type: ignore[arg-type]
+        declared_lang=clip(str(record["langs"][0]), 35) if isinstance(record.get("langs"), list) and record["langs"] else None,
         edited_at=(event_time(time_us) or datetime.now(timezone.utc)) if operation == "update" else None,
         raw=raw,
     )

@@ -184,6 +184,7 @@ def status_to_mention(status: Mapping[str, Any], *, instance: str, parent_uri: s
         published_at=published,
         parent_id=parent,
         kind=kind,  # type: ignore[arg-type]
+        declared_lang=clip(str(status["language"]), 35) if status.get("language") else None,
         engagement=Engagement(
             likes=_count(status.get("favourites_count")),
             shares=_count(status.get("reblogs_count")),
