@@ -37,7 +37,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ClassVar, Mapping, Protocol, Sequence
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import Counter
 
 from streams.schema import Deletion, Mention
 
@@ -344,7 +344,7 @@ class TokenBucket:
 
 #: The ingest agents' own registry (the worker has its own): served by ``lytter ingest run`` on
 #: ``settings.ingest_metrics_port`` and by ``lytter ingest push`` at ``/metrics``.
-REGISTRY = CollectorRegistry(auto_describe=True)
+from streams.ops.metrics import REGISTRY  # noqa: E402  (the one registry)
 fetched_total = Counter("lytter_ingest_fetched_total", "Items read from a source (before de-duplication)", ["source"], registry=REGISTRY)
 published_total = Counter("lytter_ingest_published_total", "Mentions acknowledged by Kafka", ["source"], registry=REGISTRY)
 errors_total = Counter("lytter_ingest_errors_total", "Failed source requests and failed publishes (retried ones included)", ["source"], registry=REGISTRY)

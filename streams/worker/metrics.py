@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import Counter, Gauge, Histogram, generate_latest
 
-REGISTRY = CollectorRegistry(auto_describe=True)
+from streams.ops.metrics import REGISTRY
 
 received = Counter("lytter_worker_received_total", "Raw records taken from mentions.raw", registry=REGISTRY)
 indexed = Counter("lytter_worker_indexed_total", "Records that ended as an indexed mention", registry=REGISTRY)
