@@ -56,7 +56,8 @@ def rollover_cmd(
     dry_run: bool = typer.Option(False, help="Only say whether it would roll over."),
 ) -> None:
     """Roll the mention alias over to a new index (the minimal Elasticsearch has no ILM: run this on a schedule)."""
-    from streams.sinks.elasticsearch import rollover, sync_client
+    from streams.sinks.elasticsearch import sync_client
+    from streams.sinks.lifecycle import rollover
 
     with clear_errors():
         client = sync_client(settings())
@@ -76,7 +77,8 @@ def retention_cmd(
     dry_run: bool = typer.Option(False, help="Only list what would be deleted."),
 ) -> None:
     """Delete mention indices older than the retention (never the write index)."""
-    from streams.sinks.elasticsearch import apply_retention, sync_client
+    from streams.sinks.elasticsearch import sync_client
+    from streams.sinks.lifecycle import apply_retention
 
     with clear_errors():
         client = sync_client(settings())

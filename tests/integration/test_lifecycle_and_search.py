@@ -10,7 +10,8 @@ import pytest
 
 from streams.schema import EnrichedMention, Mention, Sentiment
 from streams.query.search import SearchRequest, run_search
-from streams.sinks.elasticsearch import apply_retention, rollover, sync_client
+from streams.sinks.elasticsearch import sync_client
+from streams.sinks.lifecycle import apply_retention, rollover
 
 pytestmark = pytest.mark.integration
 

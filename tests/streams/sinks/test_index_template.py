@@ -61,7 +61,7 @@ def test_every_document_field_is_mapped():
 
 
 def test_expired_indices_keeps_the_write_index_and_young_ones():
-    from streams.sinks.elasticsearch import expired_indices
+    from streams.sinks.lifecycle import expired_indices
 
     day = 86_400_000
     now = 1000 * day
