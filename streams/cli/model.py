@@ -150,10 +150,11 @@ def _read_texts(path: Path) -> list[str]:
 def score(
     texts: Optional[List[str]] = typer.Argument(None, help="Text(s) to score; `-` reads one text per line from standard input."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="A UTF-8 file with one text per line (`-` for standard input)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of {label, score, probabilities, model_version}."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of {label, score, probabilities, model_version, lang, lang_confidence}."),
 ) -> None:
-    """Score text: label, signed score, probabilities and model version."""
+    """Score text: label, signed score, probabilities, model version, and the text's language."""
     from models.sentiment import SentimentModel
+    from streams.processing.language import LanguageIdentifier
 
     texts = list(texts or [])
     if texts == ["-"]:
@@ -165,13 +166,15 @@ def score(
     with _model_errors():
         model = SentimentModel.load(settings=settings())
         results = model.predict(texts)
+    langs = LanguageIdentifier().identify(texts)  # the text alone: no thread or author here
     if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False))
+        rows = [{**r.model_dump(mode="json"), "lang": g.lang, "lang_confidence": round(g.confidence, 4)} for r, g in zip(results, langs)]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    for text, r in zip(texts, results):
+    for text, r, g in zip(texts, results, langs):
         probs = "  ".join(f"{k} {v:.3f}" for k, v in r.probabilities.items())
         colour = _COLOURS[r.label]
-        console.print(f"[{colour}]{r.label:8}[/] {r.score:+.3f}  {probs}  [dim]{r.model_version}[/]  {text[:80]}", highlight=False, markup=True)
+        console.print(f"[{colour}]{r.label:8}[/] {r.score:+.3f}  {probs}  {g.lang} {g.confidence:.2f}  [dim]{r.model_version}[/]  {text[:80]}", highlight=False, markup=True)
 
 
 @app.command("search")

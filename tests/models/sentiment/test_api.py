@@ -197,6 +197,8 @@ def test_cli_score_and_eval(built_model_dir, monkeypatch):
         assert out.exit_code == 0, out.output
         [row] = json.loads(out.stdout)
         assert row["label"] == "positive" and row["model_version"].startswith("e5s-")
+        assert {"label", "score", "probabilities", "model_version"} <= set(row)  # what tools outside read
+        assert row["lang"] == "da" and 0 < row["lang_confidence"] <= 1
         out = runner.invoke(app, ["score", "Elendig service"])
         assert out.exit_code == 0 and "negative" in out.output and "e5s-" in out.output
         out = runner.invoke(app, ["eval", "--split", "dev", "--json"])
