@@ -124,7 +124,9 @@ def test_killing_the_worker_mid_incident_keeps_state_and_does_not_duplicate_aler
     heard = [(alert["rule"], alert["status"], alert.get("updates")) for _, alert in received]
     alert_lines = [line for line in log_text.splitlines() if "alert" in line.lower()]
     assert opened == Counter({rule: 1 for rule in INCIDENT_RULES}), (opened, heard, alert_lines[-30:])
-    assert len(set(hook.keys)) == len(hook.keys) and None not in hook.keys, hook.keys
+    # every POST names its alert version; a version may repeat only if the kill fell between its POST and
+    # its delivery record (at most the one delivery in flight), and the key lets the receiver drop it
+    assert None not in hook.keys and len(hook.keys) - len(set(hook.keys)) <= 1, hook.keys
     # author state survived the crash (changelog) and no mention was counted twice by the replay
     expected = Counter(author_key(m) for m in mentions if m.author is not None)
     counted = {key: state["mentions"] for key, state in authors.items()}
