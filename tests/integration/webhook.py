@@ -47,3 +47,13 @@ class WebhookReceiver:
     def alerts(self) -> list[tuple[float, dict]]:
         with self._lock:
             return [(at, body["lytter_alert"]) for at, body in self.received if "lytter_alert" in body]
+
+    def distinct_alerts(self) -> list[tuple[float, dict]]:
+        """What a receiver that honours ``Idempotency-Key`` keeps: each alert version once."""
+        with self._lock:
+            seen, out = set(), []
+            for (at, body), key in zip(self.received, self.keys):
+                if "lytter_alert" in body and key not in seen:
+                    seen.add(key)
+                    out.append((at, body["lytter_alert"]))
+            return out
