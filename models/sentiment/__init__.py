@@ -141,11 +141,12 @@ def _cpu_flags() -> set[str]:
 
 
 def fast_bf16() -> bool:
-    """Whether this CPU multiplies bf16 matrices in hardware (Intel AMX, or AVX-512 BF16 as on AMD Zen 4),
-    where bf16 beats int8: on a 2-core EPYC with avx512_bf16, 223 texts/s in bf16 vs 153 in int8
-    (`lytter model bench --precisions auto,bf16`)."""
-    flags = _cpu_flags()
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+    """Whether this CPU multiplies bf16 matrices with AMX, where ``auto`` picks bf16. AVX-512 BF16 (AMD Zen 4)
+    is faster in bf16 too (223 vs 153 texts/s in int8 on a 2-core EPYC, `lytter model bench --precisions
+    auto,bf16`), but there bf16 tipped borderline crisis texts of the demo scenario from negative to
+    positive and its negative-surge alert failed to fire, so ``auto`` stays int8 there; set
+    ``LYTTER_MODEL_PRECISION=bf16`` to choose speed."""
+    return "amx_bf16" in _cpu_flags()
 
 
 def supported_precisions() -> tuple[str, ...]:
@@ -297,7 +298,7 @@ class SentimentModel:
     ) -> "SentimentModel":
         """Load from ``path``, else ``settings.model_path``, else the built model in ``settings.cache_dir``.
 
-        ``precision``: ``auto`` (default) uses bf16 on CPUs with AMX or AVX-512 BF16 and int8 elsewhere, each only when
+        ``precision``: ``auto`` (default) uses bf16 on CPUs with AMX and int8 elsewhere, each only when
         the build measured that it keeps the dev predictions (the model's manifest); ``fp32``, ``int8``,
         ``bf16`` force one. Threads: ``threads``, else ``settings.model_threads`` (0 = all cores). Lanes:
         ``lanes``, else ``settings.model_lanes`` (0 = one per thread): that many length buckets are scored
