@@ -25,7 +25,7 @@ import os
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+
 from pathlib import Path
 from typing import Any, Sequence
 

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
-from datetime import datetime
-from typing import Any, AsyncIterator, Iterable, Mapping
-from urllib.parse import parse_qs, quote, urlsplit
 
 import typer
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from streams.schema import Author, Engagement, Mention
-from streams.sources.base import Batch, Connector, SourceError, StreamingConnector, TokenBucket, errors_total
+from streams.sources.base import Connector, TokenBucket
 from streams.sources.connectors.spec import CliRun, ConnectorConf, env_name, http_url, secret
-from streams.sources.http import SourceHttp, malformed, parse_link_header
-from streams.sources.text import SeenIds, clip, html_to_text, parse_time, stable_id
 
 log = logging.getLogger(__name__)
 

@@ -6,17 +6,14 @@ import json
 import logging
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any, AsyncIterator, Iterable, Mapping
-from urllib.parse import parse_qs, quote, urlsplit
+from typing import Any, AsyncIterator, Mapping
+from urllib.parse import quote
 
-import typer
-from pydantic import Field, field_validator, model_validator
 
-from streams.schema import Author, Deletion, Engagement, Mention
-from streams.sources.base import Batch, Connector, SourceError, StreamingConnector, TokenBucket, errors_total
-from streams.sources.connectors.spec import CliRun, ConnectorConf, env_name, http_url, secret
+from streams.schema import Deletion, Mention
+from streams.sources.base import Batch, SourceError, StreamingConnector, TokenBucket, errors_total
 from streams.sources.http import SourceHttp, malformed, parse_link_header
-from streams.sources.text import SeenIds, clip, html_to_text, parse_time, stable_id
+from streams.sources.text import SeenIds, parse_time, stable_id
 
 log = logging.getLogger(__name__)
 
