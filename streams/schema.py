@@ -144,6 +144,17 @@ class EnrichedMention(BaseModel):
     indexed_at: datetime | None = None
     origin: RecordOrigin | None = Field(None, description="The raw record's coordinates; not indexed")
     deleted_at: datetime | None = Field(None, description="Set when the source reported the mention deleted: a tombstone")
+    story_id: str | None = Field(None, description="The story it belongs to: near-duplicates (reposts, copy-paste) share one (streams/stories)")
+    # the answer loop (streams/answer)
+    intent: Literal["question", "request", "complaint", "praise", "other"] | None = None
+    intent_confidence: float | None = None
+    owned_by: str | None = Field(None, description="The brand whose own account wrote it")
+    addressed_to: list[str] = Field(default_factory=list, description="The brands it is addressed to (@handle, a thread they started, a question naming them)")
+    needs_reply: bool | None = None
+    reply_due_at: datetime | None = None
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    response_time_s: float | None = None
 
     def as_tombstone(self, deleted_at: datetime) -> EnrichedMention:
         """This mention without its text and personal data, kept for the counts (a deletion honoured)."""
@@ -176,6 +187,16 @@ class EnrichedMention(BaseModel):
             value = getattr(self, name)
             if value is not None:
                 doc[name] = value
+        for name in ("story_id", "intent", "intent_confidence", "owned_by", "needs_reply", "answered_by", "response_time_s"):
+            value = getattr(self, name)
+            if value is not None:
+                doc[name] = value
+        if self.addressed_to:
+            doc["addressed_to"] = list(self.addressed_to)
+        for name in ("reply_due_at", "answered_at"):
+            value = getattr(self, name)
+            if value is not None:
+                doc[name] = value.isoformat()
         if self.ingested_at is not None:
             doc["ingested_at"] = self.ingested_at.isoformat()
         doc["indexed_at"] = (self.indexed_at or datetime.now(timezone.utc)).isoformat()

@@ -142,6 +142,19 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Use STARTTLS")
     smtp_ssl: bool = Field(False, description="Use implicit TLS (port 465)")
 
+    # --- the answer loop and the team's inbox ----------------------------------------------------
+    reply_target_minutes: float = Field(60.0, gt=0, description="Default reply target: a mention that needs a reply and is unanswered this long raises an alert (per brand in the watch file)")
+    inbox_user: str | None = Field(None, description="Who `lytter inbox` actions are recorded as (default: the login name)")
+    web_host: str = Field("127.0.0.1", description="Address `lytter web` (the crisis-room inbox page) listens on")
+    web_port: int = Field(8470, description="Port of `lytter web`")
+    web_token: SecretStr | None = Field(None, description="Token `lytter web` requires (Bearer header or the login form); required on any address but loopback")
+
+    # --- the digest ------------------------------------------------------------------------------
+    digest_schedule: str | None = Field(None, description="When the worker e-mails the digest: weekly:mon:08:00 or daily:08:00 (the digest time zone); unset: never (use `lytter digest --send` from cron)")
+    digest_timezone: str = Field("Europe/Copenhagen", description="Time zone of the digest schedule and of its charts' days and hours")
+    digest_since: str = Field("7d", description="Period a scheduled digest covers (7d, 24h, 30d)")
+    digest_recipients: str = Field("", description="Digest e-mail recipients, comma separated (default: LYTTER_SMTP_RECIPIENTS)")
+
     # --- logging ------------------------------------------------------------------------------
     log_level: str = Field("INFO", description="Log level")
 

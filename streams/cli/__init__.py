@@ -25,6 +25,9 @@ _GROUPS = [
     ("alerts", "alerts", "Show the latest alerts; --follow for a live view."),
     ("watch", "watch", "Check the brand-watch file and try its queries."),
     ("kibana", "kibana", "Import and validate the Kibana dashboards."),
+    ("inbox", "inbox", "The team's reply queue: who waits for an answer; assign, mark handled, note, snooze."),
+    ("web", "web", "Serve the crisis-room page: the live reply queue, the newest alerts, volume and sentiment."),
+    ("digest", "digest", "An HTML report per brand with charts; --send e-mails it."),
 ]
 
 

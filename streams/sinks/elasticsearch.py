@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 #: sub-field name -> Elasticsearch language analyzer (Bokmål and Nynorsk share the Norwegian one).
 LANGUAGE_ANALYZERS = {"da": "danish", "no": "norwegian", "sv": "swedish", "en": "english"}
 
-TEMPLATE_VERSION = 3
+TEMPLATE_VERSION = 4
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
@@ -154,6 +154,30 @@ def mention_mappings(language_fields: bool) -> dict[str, Any]:
             "impact": {"type": "float"},
             "ingested_at": {"type": "date"},
             "indexed_at": {"type": "date"},
+            # stories: near-duplicates (reposts, copy-paste) share one story id (streams/stories)
+            "story_id": keyword,
+            # the answer loop (streams/answer): what the writer wants, whether a brand owes a reply, the reply
+            "intent": keyword,
+            "intent_confidence": {"type": "float"},
+            "owned_by": keyword,  # the brand whose own account wrote it
+            "addressed_to": keyword,  # the brands it is addressed to
+            "needs_reply": {"type": "boolean"},
+            "reply_due_at": {"type": "date"},
+            "answered_at": {"type": "date"},
+            "answered_by": keyword,
+            "response_time_s": {"type": "float"},
+            # the team's actions (lytter inbox / lytter web), written with optimistic concurrency
+            "inbox": {
+                "properties": {
+                    "status": keyword,
+                    "assignee": keyword,
+                    "snoozed_until": {"type": "date"},
+                    "updated_at": {"type": "date"},
+                    "updated_by": keyword,
+                    "notes": {"properties": {"by": keyword, "at": {"type": "date"}, "text": {"type": "text"}}},
+                    "audit": {"properties": {"by": keyword, "at": {"type": "date"}, "action": keyword, "detail": {"type": "text"}}},
+                }
+            },
         },
     }
 
