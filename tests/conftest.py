@@ -138,6 +138,6 @@ def fresh_names() -> FreshNames:
 def sentiment_model_dir() -> Path:
     """The project's sentiment model, built once by the same code as `lytter model build` (cached in
     ``settings.cache_dir``: later sessions only find it)."""
-    from models.sentiment.train import build_model
+    from models.build import build_models
 
-    return build_model(Settings())
+    return build_models(Settings())

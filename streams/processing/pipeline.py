@@ -27,6 +27,7 @@ from typing import Any, Protocol, Sequence
 
 from streams.processing.language import LanguageIdentifier
 from streams.processing.validate import Invalid, parse_mention
+from models.intent.rules import rule_intent
 from streams.schema import BrandSentiment, DeadLetter, EnrichedMention, Mention, RecordOrigin, Sentiment
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,7 @@ class MentionPipeline:
         # an identifier with only ``identify(texts)`` (lingua alone) still works.
         with_priors = getattr(self.language, "identify_mentions", None)
         guesses = with_priors(mentions) if with_priors else self.language.identify([m.text for m in mentions])
-        sentiments: list[Any] = [None] * len(mentions)
-        if self.sentiment is not None and mentions:
-            sentiments = self.sentiment.predict([sentiment_text(m) for m in mentions])
+        sentiments, intents = self._sentiment_and_intent(mentions)
         enriched = [
             EnrichedMention(
                 mention=m,
@@ -142,10 +141,26 @@ class MentionPipeline:
             )
             for m, guess, s, ts in zip(mentions, guesses, sentiments, ingested)
         ]
+        for item, intent in zip(enriched, intents):
+            # no intent head (or no model): the rule baseline, so the answer loop still works
+            intent = intent or rule_intent(item.mention.text, item.lang)
+            item.intent, item.intent_confidence = intent.label, intent.confidence
         for enricher in self.enrichers:  # stateless (brand matching): safe off the loop
             enricher.enrich(enriched)
         self._brand_sentiment(enriched)
         return enriched
+
+    def _sentiment_and_intent(self, mentions: Sequence[Mention]) -> tuple[list[Any], list[Any]]:
+        """Sentiment and, from the same forward pass, intent (models/intent) of each mention."""
+        none: list[Any] = [None] * len(mentions)
+        if self.sentiment is None or not mentions:
+            return none, none
+        texts = [sentiment_text(m) for m in mentions]
+        both = getattr(self.sentiment, "predict_with_intent", None)
+        if both is None:
+            return self.sentiment.predict(texts), none
+        pairs = both(texts)
+        return [s for s, _ in pairs], [i for _, i in pairs]
 
     def _brand_sentiment(self, enriched: list[EnrichedMention]) -> None:
         """One sentiment per matched brand. A mention naming one brand gives it the mention's own

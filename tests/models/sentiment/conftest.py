@@ -50,9 +50,9 @@ def encoder(encoder_dir):
 
 @pytest.fixture(scope="session")
 def built_model_dir(model_settings) -> Path:
-    from models.sentiment.train import build_model
+    from models.build import build_models
 
-    return build_model(model_settings)
+    return build_models(model_settings)
 
 
 @pytest.fixture(scope="session")
