@@ -65,5 +65,15 @@ def _worker(settings: Settings) -> dict[str, Any]:
     return {"ok": not status.get("watch_error"), "detail": detail}
 
 
+def _inbox(settings: Settings) -> dict[str, Any]:
+    """The reply queue per brand (who waits for an answer): informational, never "down" by itself."""
+    from streams.inbox.queue import inbox_summary
+
+    try:
+        return {"ok": True, "detail": inbox_summary(settings).status_line()}
+    except Exception as exc:  # noqa: BLE001 - Elasticsearch's own row says why it cannot answer
+        return {"ok": True, "detail": f"inbox: unknown ({type(exc).__name__}: {str(exc)[:120]})"}
+
+
 def collect_status(settings: Settings) -> dict[str, dict[str, Any]]:
-    return {"kafka": _kafka(settings), "elasticsearch": _elasticsearch(settings), "worker": _worker(settings)}
+    return {"kafka": _kafka(settings), "elasticsearch": _elasticsearch(settings), "worker": _worker(settings), "inbox": _inbox(settings)}

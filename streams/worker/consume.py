@@ -56,8 +56,10 @@ async def consume(
         busy[topic] = False
 
 
-class BytesKeyedView:
-    """A str-keyed view of a Faust table whose keys are raw bytes (see the worker's table options)."""
+class BytesKeyedView(MutableMapping):
+    """A str-keyed view of a Faust table whose keys are raw bytes (see the worker's table options).
+
+    A key holding None counts as absent: Faust tables default to None, and a deleted key is a tombstone."""
 
     def __init__(self, table) -> None:
         self.table = table
@@ -66,11 +68,33 @@ class BytesKeyedView:
         value = self.table.get(key.encode("utf-8"))
         return default if value is None else value
 
+    def __getitem__(self, key: str):
+        value = self.table.get(key.encode("utf-8"))
+        if value is None:
+            raise KeyError(key)
+        return value
+
     def __setitem__(self, key: str, value) -> None:
         self.table[key.encode("utf-8")] = value
 
+    def __delitem__(self, key: str) -> None:
+        raw = key.encode("utf-8")
+        if self.table.get(raw) is None:
+            raise KeyError(key)
+        del self.table[raw]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.table.get(key.encode("utf-8")) is not None
+
+    def __iter__(self):
+        for key, _ in self.items():
+            yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.items())
+
     def items(self):
-        for key, value in self.table.items():
+        for key, value in list(self.table.items()):
             if value is not None:
                 yield (key.decode("utf-8") if isinstance(key, bytes) else key), value
 

@@ -31,6 +31,13 @@ latency_seconds = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
     registry=REGISTRY,
 )
+response_time_seconds = Histogram(
+    "lytter_worker_response_time_seconds",
+    "First-response time of mentions that needed a brand's reply (published to the owned account's reply)",
+    buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200),
+    registry=REGISTRY,
+)
+reply_queue = Gauge("lytter_worker_reply_queue", "Mentions waiting for a brand's reply (the inbox queue)", ["brand"], registry=REGISTRY)
 consumer_lag = Gauge("lytter_worker_consumer_lag", "Records behind the end of the partition", ["topic", "partition"], registry=REGISTRY)
 
 

@@ -35,3 +35,16 @@ class Indexed:
             failed = [(d["id"], 400, "mapper_parsing_exception: bad field") for d in documents if d["id"] in self.refuse]
 
         return Result()
+
+
+class IndexedWithUpdates(Indexed):
+    """An Indexed that also takes partial updates (the answer loop's answered_* fields)."""
+
+    def __init__(self, log: Log, refuse: set[str] = frozenset()) -> None:
+        super().__init__(log, refuse)
+        self.updates: list[dict] = []
+
+    async def update_fields(self, updates):
+        self.log.events.append(("update", len(updates)))
+        self.updates.extend(updates)
+        return len(updates)
