@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     smtp_ssl: bool = Field(False, description="Use implicit TLS (port 465)")
 
     # --- the answer loop and the team's inbox ----------------------------------------------------
+    stories_max: int = Field(200_000, ge=1, description="Stories the worker keeps for near-duplicate grouping (about 4 KB each in memory); the least recently joined age out first")
+    stories_ttl_hours: float = Field(72.0, gt=0, description="A story not joined for this long ages out (a later copy opens a new story)")
+    worker_tick_seconds: float = Field(5.0, gt=0, description="Interval of the worker's wall-clock timer (unanswered alerts, quiet incidents, the digest schedule)")
     reply_target_minutes: float = Field(60.0, gt=0, description="Default reply target: a mention that needs a reply and is unanswered this long raises an alert (per brand in the watch file)")
     inbox_user: str | None = Field(None, description="Who `lytter inbox` actions are recorded as (default: the login name)")
     web_host: str = Field("127.0.0.1", description="Address `lytter web` (the crisis-room inbox page) listens on")

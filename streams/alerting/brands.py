@@ -98,7 +98,11 @@ class BrandWindows:
         else:
             first_open = min(self.windows, default=window.start)
         minutes_open = max(0, int(round((window.start - first_open) / WINDOW_SECONDS)))
-        return replace(self.baseline, windows=self.baseline.windows + minutes_open)
+        return replace(
+            self.baseline,
+            windows=self.baseline.windows + minutes_open,
+            story_windows=self.baseline.story_windows + minutes_open,
+        )
 
     @property
     def newest(self) -> WindowCounts | None:
@@ -162,7 +166,9 @@ class BrandAlerting:
         if window is None:
             state.late += 1
         else:
-            window = window.add(info, now=now, max_top=config.top_mentions)
+            window = window.add(
+                info, now=now, max_top=config.top_mentions, max_stories=config.max_window_stories, campaign=config.campaign
+            )
             state.windows[window.start] = window
             state.seen.setdefault(window.start, set()).add(info.id)
             candidates += evaluate_window(brand, window, state.baseline_for(window), config, now)
@@ -188,12 +194,14 @@ class BrandAlerting:
             "brand": brand,
             "window_start": window.start,
             "volume": window.volume,
+            "stories": window.story_count,
             "negative": window.negative,
             "neutral": window.neutral,
             "positive": window.positive,
             "net_sentiment": net,
             "reach": window.reach_sum,
             "baseline_per_minute": state.baseline.volume_per_minute,
+            "baseline_stories_per_minute": state.baseline.stories_per_minute,
             "open_windows": len(state.windows),
             "late": state.late,
             "top_authors": sorted({t.author for t in window.top if t.author}),

@@ -13,11 +13,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from streams.alerting.keywords import _compile_keyword
+from streams.stories.campaign import CampaignConfig
 
 __all__ = [
     "DEFAULT_KEYWORDS",
     "AlertConfig",
     "BaselineConfig",
+    "CampaignConfig",
     "CrisisKeywordConfig",
     "IncidentConfig",
     "InfluencerConfig",
@@ -42,6 +44,11 @@ class BaselineConfig(_Config):
 
 class VolumeSpikeConfig(_Config):
     enabled: bool = Field(True, description="Evaluate the volume-spike rule")
+    count: Literal["mentions", "stories"] = Field(
+        "mentions",
+        description="What the rule counts per minute: every mention, or distinct stories (a repost wave of one post "
+        "is one story, so 'stories' alerts on many things being said, not on one thing being copied)",
+    )
     p_threshold: float = Field(1e-4, gt=0, lt=1, description="Fire when P(X >= observed | Poisson(expected)) is below this")
     min_count: int = Field(10, ge=1, description="Fire only with at least this many mentions in the window")
     min_ratio: float = Field(3.0, ge=1, description="Fire only when observed >= min_ratio x expected")
@@ -127,7 +134,13 @@ class AlertConfig(_Config):
     influencer: InfluencerConfig = Field(default_factory=InfluencerConfig, description="Influential-critic rule")
     crisis_keyword: CrisisKeywordConfig = Field(default_factory=CrisisKeywordConfig, description="Crisis-keyword rule")
     incidents: IncidentConfig = Field(default_factory=IncidentConfig, description="De-duplication and cool-down")
+    campaign: CampaignConfig = Field(
+        default_factory=CampaignConfig, description="When a story in an alert's window counts as a possible coordinated campaign"
+    )
     top_mentions: int = Field(10, ge=1, description="Top mentions by |impact| kept per window")
+    max_window_stories: int = Field(
+        500, ge=1, description="Story ids kept per 1-minute window to count distinct stories; beyond it every mention counts as a new story"
+    )
     max_mention_age_s: float = Field(
         3600.0, gt=0, description="Mentions published longer ago than this (backfills) are not counted in windows"
     )

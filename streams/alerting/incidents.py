@@ -23,7 +23,9 @@ keyword; each new critic / keyword mention is appended to the evidence (``top_me
 Evidence merging (:func:`merge_evidence`): ``top_mentions`` are merged by mention id and ranked by
 |impact| (at most ``max_evidence_mentions``); other lists are unions in order of first appearance;
 everything else (counts, statistics, window times) is replaced by the newest candidate's. The title is
-the newest candidate's. Severity never decreases within an incident. "New evidence" means the merged
+the newest candidate's (with "(possible coordinated campaign)" kept once a campaign is in the merged
+evidence, which keeps the newest ``campaign``; the first campaign of an incident is sent at once, like a
+rise in severity). Severity never decreases within an incident. "New evidence" means the merged
 evidence or title differs from what was last sent, ignoring ``window_elapsed_s`` (which changes with
 the clock alone).
 
@@ -46,7 +48,7 @@ from typing import Any, Literal, NamedTuple
 from models.influence import to_epoch
 from streams.alerting.config import IncidentConfig
 from streams.alerting.mentions import TopMention, merge_top
-from streams.alerting.rules import AlertCandidate, severity_rank
+from streams.alerting.rules import AlertCandidate, severity_rank, with_campaign_note
 from streams.alerting.values import iso
 
 __all__ = ["Alert", "AlertAction", "Incident", "IncidentBook", "make_alert_id", "merge_evidence"]
@@ -275,9 +277,11 @@ class IncidentBook:
         escalated = severity_rank(candidate.severity) > severity_rank(alert.severity)
         if escalated:
             alert.severity = candidate.severity
-        alert.title = candidate.title
+        # a campaign showing up is news for the brand team: sent at once, like a rise in severity
+        flagged = bool(candidate.evidence.get("campaign")) and not alert.evidence.get("campaign")
         alert.evidence = merge_evidence(alert.evidence, candidate.evidence, cfg.max_evidence_mentions)
-        if escalated or (incident.pending and now_ts - incident.published_at >= cfg.update_interval_s):
+        alert.title = with_campaign_note(candidate.title, alert.evidence)
+        if escalated or flagged or (incident.pending and now_ts - incident.published_at >= cfg.update_interval_s):
             return AlertAction("update", self._publish(incident, now_ts, "updated"))
         return None
 

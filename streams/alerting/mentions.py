@@ -3,6 +3,12 @@ with that brand's own sentiment) and :class:`TopMention` (a mention kept as evid
 snippet), plus :func:`merge_top` (the top mentions by ``|impact|``) and :func:`is_fresh` (backfills
 are not counted in windows).
 
+Story facts: ``story_id`` (near-duplicates share one, :mod:`streams.stories`) and the story's campaign
+facts at the time of this mention (``story_size``, ``story_authors``, ``story_similarity``,
+``story_seconds``, ``story_first_seen``; see :class:`streams.stories.campaign.CampaignSignal`). All are
+optional: stored dicts from before stories existed load with ``None``, and a mention without a story
+counts as a story of its own.
+
 Immutable, JSON-serialisable values (``to_dict()`` / ``from_dict()``) for the Faust tables.
 """
 
@@ -15,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from models.influence import to_epoch
 from streams.alerting.values import _r
+
+from streams.stories.campaign import CampaignSignal
 
 if TYPE_CHECKING:
     from streams.alerting.config import AlertConfig
@@ -42,11 +50,20 @@ class MentionInfo:
     influence: float | None = None
     reach: float | None = None
     impact: float | None = None
+    story_id: str | None = None
+    story_size: int | None = None  # members of the story so far
+    story_authors: int | None = None  # distinct authors of the story so far
+    story_similarity: float | None = None  # mean estimated Jaccard of the members to the first one
+    story_seconds: float | None = None  # fastest run of the campaign rule's min_authors authors
+    story_first_seen: float | None = None  # epoch s: the story's earliest publication time
 
     @classmethod
-    def from_enriched(cls, enriched: Any, brand: str | None = None) -> MentionInfo:
+    def from_enriched(cls, enriched: Any, brand: str | None = None, story: Any = None) -> MentionInfo:
         """From a :class:`~streams.schema.EnrichedMention`; with ``brand``, that brand's own sentiment
-        (a mention can praise one brand and run down another), else the mention's."""
+        (a mention can praise one brand and run down another), else the mention's. ``story`` is the
+        mention's :class:`~streams.stories.index.StoryMatch` or
+        :class:`~streams.stories.campaign.CampaignSignal`, for the story facts (``story_id`` alone is
+        read from ``enriched.story_id``)."""
         m = enriched.mention
         sentiment = enriched.sentiment
         if brand is not None and getattr(enriched, "sentiment_for", None) is not None:
@@ -65,6 +82,22 @@ class MentionInfo:
             influence=enriched.influence,
             reach=enriched.reach,
             impact=enriched.impact,
+            story_id=getattr(enriched, "story_id", None),
+            **_story_facts(story),
+        )
+
+    def campaign_signal(self) -> CampaignSignal | None:
+        """The story's campaign signal as of this mention (None without story facts)."""
+        if self.story_id is None or self.story_authors is None:
+            return None
+        return CampaignSignal(
+            story_id=self.story_id,
+            authors=self.story_authors,
+            similarity=self.story_similarity if self.story_similarity is not None else 0.0,
+            seconds=self.story_seconds,
+            size=self.story_size or 1,
+            first_seen=self.story_first_seen,
+            example=TopMention.of(self).text,
         )
 
     def is_negative(self, max_score: float = -0.4) -> bool:
@@ -83,6 +116,20 @@ class MentionInfo:
         if "lang_candidates" in values:
             values["lang_candidates"] = tuple(values["lang_candidates"] or ())
         return cls(**values)
+
+
+def _story_facts(story: Any) -> dict[str, Any]:
+    """MentionInfo's story fields from a StoryMatch (its ``signal``) or a CampaignSignal."""
+    signal = getattr(story, "signal", story)
+    if not isinstance(signal, CampaignSignal):
+        return {}
+    return {
+        "story_size": signal.size,
+        "story_authors": signal.authors,
+        "story_similarity": signal.similarity,
+        "story_seconds": signal.seconds,
+        "story_first_seen": signal.first_seen,
+    }
 
 
 def is_fresh(info: MentionInfo, now: float | datetime, config: AlertConfig) -> bool:

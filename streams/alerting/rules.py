@@ -52,6 +52,16 @@ in the mention's title or text (matching: :mod:`streams.alerting.keywords`). Inf
 mention, warning for a negative one, critical for a negative one by an author with influence ≥
 ``critical_influence`` (70).
 
+With ``volume_spike.count: stories`` the rule counts distinct stories instead of mentions (``k`` = stories
+in the window, ``λ`` from the EWMA of stories per minute, warm-up on the story baseline's minutes): a wave
+of reposts of one post is one story, so the rule then fires when many different things are said.
+
+Stories and campaigns: the window rules' evidence ``counts`` always show ``mentions`` and ``stories``.
+When the window holds a story that meets the campaign rule (:func:`streams.stories.campaign.is_campaign`,
+``AlertConfig.campaign``), the evidence gets ``campaign: {story_id, authors, similarity, seconds, example}``
+and the title ends with "(possible coordinated campaign)"; the per-mention rules do the same when the
+mention's own story is one.
+
 Every candidate carries ``rule``, ``brand``, ``severity`` (info/warning/critical), a human-readable
 ``title`` and an ``evidence`` dict (scalars and ``counts`` for display, ``top_mentions`` with links).
 """
@@ -71,8 +81,10 @@ from streams.alerting.mentions import MentionInfo, TopMention
 from streams.alerting.statistics import _wilson_lower, binomial_log_sf, poisson_log_sf
 from streams.alerting.values import _r, iso
 from streams.alerting.windows import WINDOW_SECONDS, Baseline, WindowCounts
+from streams.stories.campaign import is_campaign
 
 __all__ = [
+    "CAMPAIGN_NOTE",
     "RULES",
     "SEVERITIES",
     "AlertCandidate",
@@ -83,11 +95,14 @@ __all__ = [
     "negative_surge_rule",
     "severity_rank",
     "volume_spike_rule",
+    "with_campaign_note",
 ]
 
 SEVERITIES = ("info", "warning", "critical")
 Severity = Literal["info", "warning", "critical"]
 RULES = ("volume_spike", "negative_surge", "influential_critic", "crisis_keyword")
+#: Appended to the title of a candidate whose evidence has a campaign.
+CAMPAIGN_NOTE = "(possible coordinated campaign)"
 
 
 def severity_rank(severity: str) -> int:
@@ -127,15 +142,27 @@ class AlertCandidate:
 
 
 def _window_evidence(window: WindowCounts, now: float) -> dict[str, Any]:
-    return {
+    out = {
         "window_start": iso(window.start),
         "window_end": iso(window.end),
         "window_elapsed_s": _r(min(WINDOW_SECONDS, max(0.0, now - window.start)), 1),
         "top_mentions": [t.to_dict() for t in window.top],
     }
+    if window.campaign:
+        out["campaign"] = dict(window.campaign)
+    return out
 
 
-def _warm(baseline: Baseline, config: AlertConfig) -> bool:
+def with_campaign_note(title: str, evidence: Mapping[str, Any]) -> str:
+    """``title`` with :data:`CAMPAIGN_NOTE` appended when ``evidence`` has a campaign (once)."""
+    if evidence.get("campaign") and not title.endswith(CAMPAIGN_NOTE):
+        return f"{title} {CAMPAIGN_NOTE}"
+    return title
+
+
+def _warm(baseline: Baseline, config: AlertConfig, stories: bool = False) -> bool:
+    if stories:
+        return baseline.story_windows >= config.baseline.warmup_windows and baseline.story_weight > 0
     return baseline.windows >= config.baseline.warmup_windows and baseline.weight > 0
 
 
@@ -147,14 +174,16 @@ def volume_spike_rule(
     brand: str, window: WindowCounts, baseline: Baseline, config: AlertConfig, now: float | datetime
 ) -> AlertCandidate | None:
     """Volume spike in the open window: Poisson upper tail ``P(X ≥ k | λ)`` with ``λ = max(λ_floor,
-    EWMA mentions per minute)``; fires when ``p < p_threshold`` and ``k ≥ min_count`` and ``k ≥ min_ratio·λ``."""
+    EWMA mentions per minute)``; fires when ``p < p_threshold`` and ``k ≥ min_count`` and ``k ≥ min_ratio·λ``.
+    With ``count: stories``, ``k`` and ``λ`` are distinct stories instead of mentions."""
     c = config.volume_spike
-    if not c.enabled or not _warm(baseline, config):
+    stories = c.count == "stories"
+    if not c.enabled or not _warm(baseline, config, stories):
         return None
-    k = window.volume
+    k = window.story_count if stories else window.volume
     if k < c.min_count:
         return None
-    expected = baseline.volume_per_minute
+    expected = baseline.stories_per_minute if stories else baseline.volume_per_minute
     lam = max(c.lambda_floor, expected)
     ratio = k / lam
     if ratio < c.min_ratio:
@@ -170,7 +199,10 @@ def volume_spike_rule(
         "p_value": p,
         "log10_p_value": _r(log_p / math.log(10), 3),
         "counts": {
+            "counted": c.count,
             "observed": k,
+            "mentions": window.volume,
+            "stories": window.story_count,
             "expected_per_minute": _r(expected, 3),
             "lambda": _r(lam, 3),
             "ratio": _r(ratio, 2),
@@ -186,7 +218,7 @@ def volume_spike_rule(
         rule="volume_spike",
         brand=brand,
         severity="critical" if critical else "warning",
-        title=f"Volume spike for {brand}: {k} mentions in the last minute vs {expected:.1f} expected",
+        title=with_campaign_note(f"Volume spike for {brand}: {k} {c.count} in the last minute vs {expected:.1f} expected", evidence),
         evidence=evidence,
     )
 
@@ -228,6 +260,8 @@ def negative_surge_rule(
             "negative": x,
             "labelled": n,
             "volume": window.volume,
+            "mentions": window.volume,
+            "stories": window.story_count,
             "negative_share": _r(share, 4),
             "baseline_share": _r(p0, 4),
             "share_delta": _r(delta, 4),
@@ -241,9 +275,9 @@ def negative_surge_rule(
         rule="negative_surge",
         brand=brand,
         severity="critical" if critical else "warning",
-        title=(
-            f"Negative surge for {brand}: {share:.0%} negative ({x} of {n}) in the last minute "
-            f"vs {p0:.0%} usually"
+        title=with_campaign_note(
+            f"Negative surge for {brand}: {share:.0%} negative ({x} of {n}) in the last minute vs {p0:.0%} usually",
+            evidence,
         ),
         evidence=evidence,
     )
@@ -265,8 +299,8 @@ def evaluate_window(
 # Per-mention rules: (brand, mention_info, config) -> AlertCandidate | None
 
 
-def _mention_evidence(info: MentionInfo) -> dict[str, Any]:
-    return {
+def _mention_evidence(info: MentionInfo, config: AlertConfig | None = None) -> dict[str, Any]:
+    out = {
         "mention_id": info.id,
         "url": info.url,
         "author": info.author,
@@ -279,6 +313,12 @@ def _mention_evidence(info: MentionInfo) -> dict[str, Any]:
         "published_at": iso(info.published_at) if info.published_at is not None else None,
         "top_mentions": [TopMention.of(info).to_dict()],
     }
+    if info.story_id is not None:
+        out["story_id"] = info.story_id
+    signal = info.campaign_signal()
+    if config is not None and is_campaign(signal, config.campaign):
+        out["campaign"] = signal.to_dict()
+    return out
 
 
 def influencer_rule(brand: str, info: MentionInfo, config: AlertConfig) -> AlertCandidate | None:
@@ -290,13 +330,13 @@ def influencer_rule(brand: str, info: MentionInfo, config: AlertConfig) -> Alert
     if not info.is_negative(c.max_sentiment_score):
         return None
     who = info.author or "an unknown author"
-    evidence = _mention_evidence(info)
+    evidence = _mention_evidence(info, config)
     evidence["critics"] = [who]
     return AlertCandidate(
         rule="influential_critic",
         brand=brand,
         severity="critical" if info.influence >= c.critical_influence else "warning",
-        title=f"Influential critic for {brand}: {who} (influence {info.influence:.0f}) posted a negative mention",
+        title=with_campaign_note(f"Influential critic for {brand}: {who} (influence {info.influence:.0f}) posted a negative mention", evidence),
         evidence=evidence,
     )
 
@@ -326,14 +366,17 @@ def keyword_rule(brand: str, info: MentionInfo, config: AlertConfig) -> AlertCan
     else:
         severity = "info"
     words = ", ".join(f'"{matched}"' for _kw, matched in matches)
-    evidence = _mention_evidence(info)
+    evidence = _mention_evidence(info, config)
     evidence["keywords"] = [kw for kw, _m in matches]
     evidence["matched"] = [m for _kw, m in matches]
     return AlertCandidate(
         rule="crisis_keyword",
         brand=brand,
         severity=severity,
-        title=f"Crisis keyword for {brand}: {words} in a {'negative ' if negative else ''}mention by {info.author or 'an unknown author'}",
+        title=with_campaign_note(
+            f"Crisis keyword for {brand}: {words} in a {'negative ' if negative else ''}mention by {info.author or 'an unknown author'}",
+            evidence,
+        ),
         evidence=evidence,
     )
 

@@ -22,6 +22,21 @@ minutes do not disturb it). Minutes with no mentions count as zero-volume window
 absorbed after a gap, or :meth:`Baseline.catch_up` runs, the missing minutes are applied in closed form.
 ``windows`` (minutes absorbed, quiet ones included) is the warm-up count: no window rule fires before
 ``warmup_windows`` (default 30). Note that a processor outage looks like quiet minutes.
+
+Stories
+-------
+A window also counts distinct stories (``stories``; near-duplicates share a ``story_id``,
+:mod:`streams.stories`; a mention without one is a story of its own). The ids are kept with the window
+up to ``max_stories`` (``AlertConfig.max_window_stories``, 500); beyond that every further mention counts
+as a new story, so the count can only err towards the mention count. Windows stored before stories
+existed have ``stories = None`` and count each of their mentions as a story (``story_count``). The
+baseline keeps an EWMA of stories per minute beside the volume one (same half-life), with its own
+weight and warm-up count (``story_weight``, ``story_windows``), so a baseline stored before stories
+existed warms up for stories from the first window absorbed after the upgrade.
+
+A window keeps ``campaign``: the evidence (story id, authors, similarity, seconds, example) of the
+story with the most authors among its mentions that meet the campaign rule
+(:func:`streams.stories.campaign.is_campaign`).
 """
 
 from __future__ import annotations
@@ -36,6 +51,7 @@ from models.influence import to_epoch
 from streams.alerting.config import AlertConfig, BaselineConfig
 from streams.alerting.mentions import MentionInfo, TopMention, merge_top
 from streams.alerting.values import _finite
+from streams.stories.campaign import CampaignConfig, is_campaign
 
 __all__ = ["WINDOW_SECONDS", "Baseline", "WindowCounts", "roll_window", "window_start"]
 
@@ -61,6 +77,9 @@ class WindowCounts:
     first_at: float | None = None
     last_at: float | None = None
     top: tuple[TopMention, ...] = ()
+    stories: int | None = None  # distinct stories; None: a window stored before stories were counted
+    story_ids: tuple[str, ...] = ()
+    campaign: dict[str, Any] | None = None
 
     @classmethod
     def open(cls, now: float | datetime) -> WindowCounts:
@@ -70,6 +89,11 @@ class WindowCounts:
     @property
     def end(self) -> float:
         return self.start + WINDOW_SECONDS
+
+    @property
+    def story_count(self) -> int:
+        """Distinct stories (each mention a story of its own in a window stored before stories)."""
+        return self.stories if self.stories is not None else self.volume
 
     @property
     def labelled(self) -> int:
@@ -83,10 +107,22 @@ class WindowCounts:
     def contains(self, now: float | datetime) -> bool:
         return self.start <= to_epoch(now) < self.end
 
-    def add(self, info: MentionInfo, now: float | datetime | None = None, *, max_top: int = 10) -> WindowCounts:
-        """The window with ``info`` counted (``now`` = arrival time, for ``first_at`` / ``last_at``)."""
+    def add(
+        self,
+        info: MentionInfo,
+        now: float | datetime | None = None,
+        *,
+        max_top: int = 10,
+        max_stories: int = 500,
+        campaign: CampaignConfig | None = None,
+    ) -> WindowCounts:
+        """The window with ``info`` counted (``now`` = arrival time, for ``first_at`` / ``last_at``);
+        with ``campaign``, the window's ``campaign`` evidence is updated from ``info``'s story facts."""
         at = to_epoch(now) if now is not None else None
         label = info.sentiment_label
+        story = info.story_id or info.id
+        new_story = story not in self.story_ids
+        keep = new_story and len(self.story_ids) < max_stories
         return replace(
             self,
             volume=self.volume + 1,
@@ -98,11 +134,15 @@ class WindowCounts:
             first_at=self.first_at if self.first_at is not None or at is None else at,
             last_at=at if at is not None else self.last_at,
             top=merge_top(self.top, (TopMention.of(info),), max_top),
+            stories=self.story_count + new_story,
+            story_ids=(*self.story_ids, story) if keep else self.story_ids,
+            campaign=_campaign_evidence(self.campaign, info, campaign),
         )
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["top"] = [t.to_dict() for t in self.top]
+        out["story_ids"] = list(self.story_ids)
         return out
 
     @classmethod
@@ -110,7 +150,23 @@ class WindowCounts:
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["top"] = tuple(TopMention.from_dict(t) for t in data.get("top", ()))
+        kwargs["story_ids"] = tuple(data.get("story_ids") or ())
         return cls(**kwargs)
+
+
+def _campaign_evidence(
+    current: dict[str, Any] | None, info: MentionInfo, config: CampaignConfig | None
+) -> dict[str, Any] | None:
+    """The window's campaign evidence after ``info``: its story's, when that story is a campaign and has
+    at least as many authors as the story shown so far (the same story: always, its facts are newer)."""
+    if config is None:
+        return current
+    signal = info.campaign_signal()
+    if signal is None or not is_campaign(signal, config):
+        return current
+    if current is not None and current.get("story_id") != signal.story_id and current.get("authors", 0) > signal.authors:
+        return current
+    return signal.to_dict()
 
 
 @dataclass(frozen=True)
@@ -131,6 +187,9 @@ class Baseline:
     labelled_sum: float = 0.0
     windows: int = 0
     last_start: float | None = None
+    stories_sum: float = 0.0
+    story_weight: float = 0.0
+    story_windows: int = 0
 
     @classmethod
     def from_config(cls, config: AlertConfig | BaselineConfig | None = None) -> Baseline:
@@ -141,6 +200,11 @@ class Baseline:
     def volume_per_minute(self) -> float:
         """Expected mentions per minute (0 before the first window)."""
         return self.volume_sum / self.weight if self.weight > 0 else 0.0
+
+    @property
+    def stories_per_minute(self) -> float:
+        """Expected distinct stories per minute (0 before the first window with story counts)."""
+        return self.stories_sum / self.story_weight if self.story_weight > 0 else 0.0
 
     @property
     def negative_share(self) -> float | None:
@@ -166,6 +230,9 @@ class Baseline:
             negative_sum=self.negative_sum * b,
             labelled_sum=self.labelled_sum * b,
             windows=self.windows + minutes,
+            stories_sum=self.stories_sum * a,
+            story_weight=self.story_weight * a + (1.0 - a) / (1.0 - a1),
+            story_windows=self.story_windows + minutes,
         )
 
     def absorb(self, closed: WindowCounts) -> Baseline:
@@ -187,6 +254,9 @@ class Baseline:
             labelled_sum=base.labelled_sum * b + closed.labelled,
             windows=base.windows + 1,
             last_start=closed.start,
+            stories_sum=base.stories_sum * a + closed.story_count,
+            story_weight=base.story_weight * a + 1.0,
+            story_windows=base.story_windows + 1,
         )
 
     def catch_up(self, now: float | datetime) -> Baseline:

@@ -3,6 +3,7 @@
     mentions.raw --enrich--> mentions.enriched --influence--> Elasticsearch (one write per mention)
                                                           `--> mentions.by-brand --alerts--> alerts --deliver--> ES + channels
     (dead letters of enrich and influence -> mentions.deadletter)
+    a wall-clock timer: unanswered alerts (-> alerts), quiet incidents closed, the scheduled digest
     mentions.deletions --deletions--> tombstones in Elasticsearch; enrich honours them on replays
 
 Each agent takes batches without acknowledging them and acknowledges a batch only when its stage
@@ -18,6 +19,7 @@ import faust
 
 from streams.settings import Settings
 from streams.worker import metrics
+from streams.worker.clock import WallClockJobs
 from streams.worker.consume import BusyTopics, consume, consume_in_flight
 from streams.worker.inflight import BatchesInFlight
 from streams.worker.stages import TABLES, WorkerStages
@@ -99,6 +101,13 @@ def create_app(settings: Settings) -> faust.App:
     async def reread_stalled() -> None:
         """See streams/worker/stall.py."""
         await reread_stalled_partitions(app.consumer, stalls, busy, settings, on_stall=metrics.stalled_partitions.inc)
+
+    clock = WallClockJobs(settings, stages, recovered=lambda: app.tables.recovery.completed.is_set())
+
+    @app.timer(interval=settings.worker_tick_seconds)
+    async def wall_clock() -> None:
+        """Unanswered alerts, quiet incidents, the digest schedule (streams/worker/clock.py)."""
+        await clock.tick()
 
     @app.on_before_shutdown.connect
     async def close_clients(app, **kwargs) -> None:

@@ -1,7 +1,9 @@
-"""The influence stage: per-author influence (author state in a table, the reply graph), reach and impact;
-then the one Elasticsearch write of each complete document, and the fan-out per brand to the alert stage.
+"""The influence stage: per-author influence (author state in a table, the reply graph), reach and impact,
+the story (streams/worker/stories.py) and the answer loop (streams/worker/answers.py); then the one
+Elasticsearch write of each complete document, and the fan-out per brand to the alert stage.
 
-Order, per batch: score -> index (refusals become dead letters) -> per-brand records to Kafka; the caller
+Order, per batch: score -> story -> answer loop -> index (refusals become dead letters) -> the answer
+loop's updates of earlier mentions -> per-brand records to Kafka; the caller
 acknowledges the batch only after :meth:`InfluenceStage.process` returned, so a crash replays it
 (idempotent: document ids, and the author table remembers recent mention ids).
 """
@@ -12,7 +14,7 @@ import json
 from collections import OrderedDict
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from models.influence import (
     AuthorState,
@@ -28,6 +30,10 @@ from streams.alerting.mentions import MentionInfo
 from streams.processing.pipeline import DeadLetterSink, DocumentSink, RawRecord, index_or_dead_letter
 from streams.schema import EnrichedMention
 from streams.sinks.kafka import KeyedSink
+
+if TYPE_CHECKING:
+    from streams.worker.answers import AnswerLoop
+    from streams.worker.stories import StoryAssigner
 
 #: Mention ids remembered per author, so a replayed mention (at-least-once delivery) is not counted twice.
 RECENT_IDS_PER_AUTHOR = 32
@@ -104,18 +110,20 @@ class InfluenceOutcome:
     ingested: list[float] = field(default_factory=list)  # raw-record times of the indexed mentions (latency)
 
 
-def brand_records(enriched: Sequence[EnrichedMention]) -> list[tuple[bytes, bytes]]:
+def brand_records(enriched: Sequence[EnrichedMention], stories: Mapping[str, Any] | None = None) -> list[tuple[bytes, bytes]]:
     """One record per (mention, matched brand), keyed by brand: each brand's alert rules read that
-    brand's own sentiment."""
+    brand's own sentiment, and the mention's story (distinct stories, campaigns)."""
+    stories = stories or {}
     return [
-        (brand.encode("utf-8"), json.dumps(MentionInfo.from_enriched(e, brand).to_dict(), ensure_ascii=False).encode("utf-8"))
+        (brand.encode("utf-8"), json.dumps(MentionInfo.from_enriched(e, brand, story=stories.get(e.mention.id)).to_dict(), ensure_ascii=False).encode("utf-8"))
         for e in enriched
         for brand in e.brands
     ]
 
 
 class InfluenceStage:
-    """Scores a batch of enriched records, writes each complete document once, fans out per brand."""
+    """Scores a batch of enriched records (influence, story, who waits for a reply), writes each complete
+    document once, sends the answer loop's updates, fans out per brand."""
 
     def __init__(
         self,
@@ -125,6 +133,8 @@ class InfluenceStage:
         deadletters: DeadLetterSink,
         by_brand: KeyedSink,
         clock: Callable[[], float],
+        stories: StoryAssigner | None = None,
+        answers: AnswerLoop | None = None,
     ) -> None:
         self._make_scorer = scorer  # built on the first batch: the author table is restored by then
         self._scorer: InfluenceScorer | None = None
@@ -132,16 +142,22 @@ class InfluenceStage:
         self.deadletters = deadletters
         self.by_brand = by_brand
         self.clock = clock
+        self.stories = stories
+        self.answers = answers
 
     async def process(self, records: Sequence[RawRecord]) -> InfluenceOutcome:
         if self._scorer is None:
             self._scorer = self._make_scorer()
         batch = [EnrichedMention.model_validate_json(r.value) for r in records if r.value]
         self._scorer.score_batch(batch, now=self.clock())
+        stories = self.stories.assign(batch) if self.stories is not None else {}
+        answered = self.answers.observe(batch) if self.answers is not None else None
         written = await index_or_dead_letter(self.index, batch)
         if written.letters:
             await self.deadletters.send(written.letters)
-        await self.by_brand.send(brand_records(written.indexed))
+        if answered is not None:
+            await self.answers.after_write(answered, written.indexed)
+        await self.by_brand.send(brand_records(written.indexed, stories))
         return InfluenceOutcome(
             received=len(records),
             indexed=len(written.indexed),

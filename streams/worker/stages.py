@@ -12,15 +12,19 @@ from streams.settings import Settings
 from streams.sinks.kafka import KafkaDeadLetters, KafkaEnriched, KeyedTopicSink
 from streams.watch import WatchFile
 from streams.worker import metrics
-from streams.worker.alerts import AlertStage
+from streams.stories.index import StoryIndex
+from streams.worker.alert_terms import EmergingTermsEvidence
+from streams.worker.alerts import AlertStage, QuietIncidents
+from streams.worker.answers import AnswerLoop
 from streams.worker.consume import BytesKeyedView
 from streams.worker.deletions import DeletionStage, HonourDeletions
 from streams.worker.deliver import DeliveryStage
 from streams.worker.enrich import EnrichStage, WorkerTotals, observe_latency
 from streams.worker.influence import InfluenceOutcome, InfluenceScorer, InfluenceStage
+from streams.worker.stories import StoryAssigner
 
 #: The worker's changelog-backed tables (keys: the bytes of their topic's keys).
-TABLES = ("authors", "brands", "deliveries", "deletions")
+TABLES = ("authors", "brands", "deliveries", "deletions", "stories", "answers")
 
 
 @dataclass
@@ -34,6 +38,8 @@ class WorkerStages:
     deliver: DeliveryStage
     deletions: DeletionStage
     authors: BytesKeyedView
+    answers: AnswerLoop
+    quiet: QuietIncidents
     closables: list = field(default_factory=list)
 
     @classmethod
@@ -46,18 +52,32 @@ class WorkerStages:
         enriched = HonourDeletions(KafkaEnriched(topic[settings.topic_enriched]), tables["deletions"]) if settings.worker_publish_enriched else None
         authors = BytesKeyedView(tables["authors"])
         alerting = BrandAlerting(BytesKeyedView(tables["brands"]), lambda: watch_file.current().alerts)
+        alerts_sink = KeyedTopicSink(topic[settings.topic_alerts])
+        stories = StoryAssigner(
+            BytesKeyedView(tables["stories"]),
+            lambda store: StoryIndex(store, max_stories=settings.stories_max, ttl_s=3600.0 * settings.stories_ttl_hours, clock=time.time),
+        )
+        answers = AnswerLoop(
+            BytesKeyedView(tables["answers"]), watch_file.current, index=index, alerts=alerts_sink,
+            clock=time.time, default_target_minutes=settings.reply_target_minutes,
+        )
+        alert_stage = AlertStage(alerting, alerts_sink, on_action=lambda a: metrics.alerts.labels(action=a.kind, rule=a.alert.rule).inc())
         return cls(
             totals=totals,
             watch_file=watch_file,
             enrich=EnrichStage(settings, watch_file, index=index, deadletters=dead, enriched=enriched, totals=totals),
             influence=InfluenceStage(
-                lambda: InfluenceScorer(authors), index=index, deadletters=dead, by_brand=KeyedTopicSink(topic[settings.topic_by_brand]), clock=time.time
+                lambda: InfluenceScorer(authors), index=index, deadletters=dead, by_brand=KeyedTopicSink(topic[settings.topic_by_brand]),
+                clock=time.time, stories=stories, answers=answers,
             ),
             alerting=alerting,
-            alerts=AlertStage(alerting, KeyedTopicSink(topic[settings.topic_alerts]), on_action=lambda a: metrics.alerts.labels(action=a.kind, rule=a.alert.rule).inc()),
-            deliver=DeliveryStage(alert_index, channels_from_settings(settings), tables["deliveries"], flush),
+            alerts=alert_stage,
+            deliver=DeliveryStage(alert_index, channels_from_settings(settings), tables["deliveries"], flush,
+                                  describe=EmergingTermsEvidence(index.client, settings)),
             deletions=DeletionStage(tables["deletions"], index),
             authors=authors,
+            answers=answers,
+            quiet=QuietIncidents(alerting, alert_stage, alerts_sink),
             closables=[index, alert_index],
         )
 
