@@ -113,7 +113,7 @@ DELETED_TEXT = "[deleted]"
 
 def tombstone_fields(deleted_at: datetime) -> dict[str, Any]:
     """What a deletion sets on an indexed document: no text, no author, no link, no source payload."""
-    return {"text": "", "title": None, "author": None, "url": None, "raw": None, "deleted": True, "deleted_at": deleted_at.isoformat()}
+    return {"text": "", "title": None, "author": None, "url": None, "raw": None, "keywords": [], "deleted": True, "deleted_at": deleted_at.isoformat()}
 
 
 class RecordOrigin(BaseModel):
@@ -145,6 +145,7 @@ class EnrichedMention(BaseModel):
     origin: RecordOrigin | None = Field(None, description="The raw record's coordinates; not indexed")
     deleted_at: datetime | None = Field(None, description="Set when the source reported the mention deleted: a tombstone")
     story_id: str | None = Field(None, description="The story it belongs to: near-duplicates (reposts, copy-paste) share one (streams/stories)")
+    keywords: list[str] = Field(default_factory=list, description="Content words, normalised (emerging terms: significant_terms)")
     # the answer loop (streams/answer)
     intent: Literal["question", "request", "complaint", "praise", "other"] | None = None
     intent_confidence: float | None = None
@@ -159,7 +160,7 @@ class EnrichedMention(BaseModel):
     def as_tombstone(self, deleted_at: datetime) -> EnrichedMention:
         """This mention without its text and personal data, kept for the counts (a deletion honoured)."""
         stripped = self.mention.model_copy(update={"text": DELETED_TEXT, "title": None, "author": None, "url": None, "raw": None})
-        return self.model_copy(update={"mention": stripped, "deleted_at": deleted_at})
+        return self.model_copy(update={"mention": stripped, "deleted_at": deleted_at, "keywords": []})
 
     def sentiment_for(self, brand: str) -> BrandSentiment | None:
         """This brand's sentiment, if the worker scored one."""
@@ -193,6 +194,8 @@ class EnrichedMention(BaseModel):
                 doc[name] = value
         if self.addressed_to:
             doc["addressed_to"] = list(self.addressed_to)
+        if self.keywords:
+            doc["keywords"] = list(self.keywords)
         for name in ("reply_due_at", "answered_at"):
             value = getattr(self, name)
             if value is not None:

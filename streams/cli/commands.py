@@ -93,10 +93,18 @@ def search(
     size: int = typer.Option(20, help="Number of mentions to show (up to 10000 with --export)."),
     as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON lines instead of a table (= --export jsonl)."),
     export: str = typer.Option(None, help="Write the hits to standard output as csv or jsonl instead of a table."),
+    terms: bool = typer.Option(False, "--terms", help="Instead of hits: the brand's emerging terms in --since/--until (default: the last 24 hours) against its baseline; needs one --brand; --size terms, --json for JSON lines."),
+    baseline_days: float = typer.Option(7.0, "--baseline-days", help="With --terms: days before --since that make the brand's baseline."),
 ) -> None:
     """Search indexed mentions: Boolean query (the brand-watch syntax) plus filters; prints a table with a
-    summary by sentiment, language, source and brand, or exports CSV / JSON lines."""
+    summary by sentiment, language, source and brand, or exports CSV / JSON lines. With --terms: the
+    words and phrases unusually frequent for a brand in a window (an incident) instead."""
     from streams.query.search import SearchRequest, run_search
+
+    if terms:
+        others = {"QUERY": query, "--lang": lang, "--source": source, "--sentiment": sentiment, "--min-influence": min_influence, "--export": export}
+        _search_terms(brand, _parse_time(since, "since"), _parse_time(until, "until"), baseline_days, size, as_json, [k for k, v in others.items() if v])
+        return
 
     request = SearchRequest(
         query=query,
@@ -133,6 +141,48 @@ def search(
                 Text(f"{name.replace('by_', 'by ')}: ", style="bold") + Text(", ".join(f"{k} {v}" for k, v in buckets.items())),
                 highlight=False,
             )
+
+
+def _search_terms(brands: list[str], since: datetime | None, until: datetime | None, baseline_days: float, size: int, as_json: bool, ignored: list[str]) -> None:
+    """``lytter search --terms``: the emerging terms table (or JSON lines) for one brand's window."""
+    from datetime import timedelta
+
+    from streams.query.terms import EmergingTermsError, emerging_terms
+    from streams.sinks.elasticsearch import sync_client
+
+    if len(brands) != 1:
+        fail(f"--terms needs exactly one --brand (the brand whose baseline the window is compared with), got {len(brands)}")
+    if ignored:
+        fail(f"--terms compares the brand's whole window with its baseline; drop {', '.join(ignored)} (or drop --terms)")
+    end = until or datetime.now(timezone.utc)
+    start = since or end - timedelta(days=1)
+    with clear_errors():
+        s = settings()
+        client = sync_client(s)
+        try:
+            found = emerging_terms(client, s, brand=brands[0], start=start, end=end, baseline_days=baseline_days, size=min(size, 200))
+        except EmergingTermsError as exc:
+            fail(str(exc))
+        finally:
+            client.close()
+    if as_json:
+        for term in found:
+            typer.echo(json.dumps(term, ensure_ascii=False))
+        return
+    print_terms(found, title=f"emerging terms for {brands[0]}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} vs {baseline_days:g} days before")
+
+
+def print_terms(found: list[dict], title: str) -> None:
+    if not found:
+        console.print(Text(f"{title}: none (no term in at least 2 of the window's mentions stands out)"), highlight=False)
+        return
+    table = Table(title=title)
+    table.add_column("term")
+    for name in ("in window", "in baseline", "score"):
+        table.add_column(name, justify="right")
+    for term in found:  # terms come from mention text: literal Text cells, never console markup
+        table.add_row(Text(term["term"]), str(term["count"]), str(term["baseline_count"]), f"{term['score']:.3f}")
+    console.print(table, highlight=False)
 
 
 CSV_COLUMNS = ["id", "published_at", "source", "kind", "lang", "sentiment", "sentiment_score", "brands", "brand_sentiment", "author", "followers", "influence", "reach", "impact", "url", "title", "text"]

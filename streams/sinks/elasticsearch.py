@@ -156,6 +156,8 @@ def mention_mappings(language_fields: bool) -> dict[str, Any]:
             "indexed_at": {"type": "date"},
             # stories: near-duplicates (reposts, copy-paste) share one story id (streams/stories)
             "story_id": keyword,
+            # content words (streams/processing/keywords.py): emerging terms by significant_terms, in Kibana too
+            "keywords": keyword,
             # the answer loop (streams/answer): what the writer wants, whether a brand owes a reply, the reply
             "intent": keyword,
             "intent_confidence": {"type": "float"},
@@ -269,11 +271,12 @@ def _field_update(alias: str, update: dict[str, Any]) -> dict[str, Any]:
 
 
 def _actions(alias: str, documents: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-    # A plain index operation: the document is complete when it is written (one write per mention, by the
-    # stage that has all of it), so a replay overwrites it with the same content and Elasticsearch skips
-    # the read-merge-write an update costs.
+    # One write per mention, by the stage that has all of it, as an upsert: a new mention is simply
+    # created (nothing to read or merge), while a re-write of one already indexed (an edit, a replay) merges
+    # into it, so what others added since stays: the team's inbox actions and audit trail, an answer's
+    # answered_* fields, a tombstone. A whole-document index would silently wipe them.
     for doc in documents:
-        yield {"_op_type": "index", "_index": alias, "_id": doc["id"], "_source": doc}
+        yield {"_op_type": "update", "_index": alias, "_id": doc["id"], "doc": doc, "doc_as_upsert": True, "retry_on_conflict": RETRY_ON_CONFLICT}
 
 
 def _error_reason(item: dict[str, Any]) -> tuple[str, int, str]:
@@ -392,6 +395,17 @@ class MentionIndexer:
                 log.warning("Elasticsearch unavailable (%s); retrying %d updates in %.1fs", exc, len(updates), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
+
+    async def settled_by_the_team(self, ids: Sequence[str]) -> list[str]:
+        """Which of these mentions the team marked handled or no-reply-needed in the inbox
+        (``lytter inbox`` / ``lytter web``): they stop counting as unanswered."""
+        if not ids:
+            return []
+        response = await self.client.search(
+            index=self.alias, size=len(ids), source=False, ignore_unavailable=True, allow_no_indices=True,
+            query={"bool": {"filter": [{"ids": {"values": list(ids)}}, {"terms": {"inbox.status": ["handled", "no_reply_needed"]}}]}},
+        )
+        return [hit["_id"] for hit in response["hits"]["hits"]]
 
     async def close(self) -> None:
         await self.client.close()

@@ -54,7 +54,9 @@ class DeliveryStage:
         flush: Callable[[], Awaitable[Any]],
         *,
         timeout: float = 60,
+        describe: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
+        self.describe = describe  # adds evidence from Elasticsearch (emerging terms) before indexing
         self.indexer = indexer
         self.channels = list(channels)
         self.deliveries = deliveries
@@ -72,6 +74,8 @@ class DeliveryStage:
         sent = 0
         for record in records:
             alert = json.loads(record.value)
+            if self.describe is not None:
+                alert = await self.describe(alert)
             await self.indexer.index(alert)
             if self.already_delivered(alert):
                 continue

@@ -1,4 +1,4 @@
-"""The enrich stage: validation, language, brands and sentiment (off the event loop), dead letters; the
+"""The enrich stage: validation, language, brands, keywords, sentiment and intent (off the event loop), dead letters; the
 enriched mentions go on to the influence stage, which writes each document once.
 
 Up to ``worker_batches_in_flight`` batches at once (:mod:`streams.worker.inflight`): while the model
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from streams.processing.brands import BrandMatcher
+from streams.processing.keywords import KeywordExtractor
 from streams.processing.pipeline import BatchOutcome, MentionPipeline, RawRecord
 from streams.settings import Settings
 from streams.watch import WatchFile
@@ -103,7 +104,7 @@ class EnrichStage:
                 index=self.index,
                 deadletters=self.deadletters,
                 sentiment=sentiment,
-                enrichers=[BrandMatcher(self.watch_file)],
+                enrichers=[BrandMatcher(self.watch_file), KeywordExtractor()],
                 enriched_sink=self.enriched,
             )
             await loop.run_in_executor(self.pipeline.executor, self.pipeline.language.identify, ["warm up"])

@@ -18,18 +18,20 @@ async def bulk_server():
 
     async def bulk(request):
         lines = [json.loads(line) for line in (await request.text()).splitlines() if line.strip()]
-        ids = [line["index"]["_id"] for line in lines[0::2]]
+        ops = [next(iter(line)) for line in lines[0::2]]  # the op of each action line ("update": an upsert)
+        assert set(ops) == {"update"} and all(line.get("doc_as_upsert") for line in lines[1::2])
+        ids = [line["update"]["_id"] for line in lines[0::2]]
         state["requests"].append(ids)
         items = []
         for doc_id in ids:
             if doc_id == "bad":
-                items.append({"index": {"_id": doc_id, "status": 400, "error": {"type": "mapper_parsing_exception", "reason": "failed to parse field [published_at]"}}})
+                items.append({"update": {"_id": doc_id, "status": 400, "error": {"type": "mapper_parsing_exception", "reason": "failed to parse field [published_at]"}}})
             elif state["reject"].get(doc_id, 0) > 0:
                 state["reject"][doc_id] -= 1
-                items.append({"index": {"_id": doc_id, "status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "rejected execution"}}})
+                items.append({"update": {"_id": doc_id, "status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "rejected execution"}}})
             else:
-                items.append({"index": {"_id": doc_id, "status": 201, "result": "created"}})
-        return web.json_response({"took": 1, "errors": any(i["index"]["status"] >= 300 for i in items), "items": items}, headers=HEADERS)
+                items.append({"update": {"_id": doc_id, "status": 201, "result": "created"}})
+        return web.json_response({"took": 1, "errors": any(i["update"]["status"] >= 300 for i in items), "items": items}, headers=HEADERS)
 
     app = web.Application()
     for path in ("/{index}/_bulk", "/_bulk"):
