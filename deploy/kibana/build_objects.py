@@ -131,6 +131,64 @@ def date_histogram(field: str, interval: str = "auto") -> dict[str, Any]:
     }
 
 
+def unique_count(field: str, label: str) -> dict[str, Any]:
+    """Distinct values of a field (Elasticsearch cardinality: approximate above 3,000 values)."""
+    return {
+        "customLabel": True,
+        "dataType": "number",
+        "isBucketed": False,
+        "label": label,
+        "operationType": "unique_count",
+        "params": {"emptyAsNull": True, "format": {"id": "number", "params": {"decimals": 0}}},
+        "scale": "ratio",
+        "sourceField": field,
+    }
+
+
+#: Seconds shown as minutes: Kibana's duration format (input unit ``fromUnit``, output method ``toUnit``).
+MINUTES_FROM_SECONDS = {"id": "duration", "params": {"decimals": 1, "fromUnit": "seconds", "toUnit": "asMinutes", "suffix": " min"}}
+
+
+def percentile(field: str, label: str, percent: int, format_: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``percent``-th percentile (50 is the median) of a numeric field."""
+    params: dict[str, Any] = {"percentile": percent}
+    if format_:
+        params["format"] = format_
+    return {
+        "customLabel": True,
+        "dataType": "number",
+        "isBucketed": False,
+        "label": label,
+        "operationType": "percentile",
+        "params": params,
+        "scale": "ratio",
+        "sourceField": field,
+    }
+
+
+def last_value(field: str, label: str, data_type: str, sort_field: str = "published_at") -> dict[str, Any]:
+    """The field's value in the newest document (by ``sort_field``) that has one."""
+    return {
+        "customLabel": True,
+        "dataType": data_type,
+        "filter": {"language": "kuery", "query": f"{field} : *"},  # skip documents without the field, as Lens does
+        "isBucketed": False,
+        "label": label,
+        "operationType": "last_value",
+        "params": {"showArrayValues": True, "sortField": sort_field},
+        "scale": "ordinal" if data_type == "string" else "ratio",
+        "sourceField": field,
+    }
+
+
+def significant_terms(field: str, label: str, size: int) -> dict[str, Any]:
+    """Terms ranked by significance (Elasticsearch significant_terms): unusually frequent in the documents
+    shown compared with the whole index. Lens offers it for keyword fields only, without an other bucket."""
+    column = terms(field, label, size, None, other=False)
+    column["params"].update(orderBy={"type": "significant"}, orderDirection="desc")
+    return column
+
+
 def terms(field: str, label: str, size: int, order_by: str | None, other: bool = True) -> dict[str, Any]:
     """Top values of a keyword field, ordered by the column ``order_by`` (descending) or alphabetically."""
     order = {"columnId": order_by, "type": "column"} if order_by else {"fallback": False, "type": "alphabetical"}
@@ -168,11 +226,54 @@ class Lens:
         self.query = query
         self.layer_id = _uid(id_, "layer")
         self.columns: dict[str, dict[str, Any]] = {}
+        self.managed: set[str] = set()  # a formula's helper columns: in the layer, never shown
 
     def col(self, name: str, column: dict[str, Any]) -> str:
         column_id = _uid(self.id, "column", name)
         self.columns[column_id] = column
         return column_id
+
+    def ratio_formula(self, name: str, label: str, numerator_kql: str, denominator_kql: str, format_: dict[str, Any]) -> str:
+        """A Lens formula ``count(kql=numerator) / count(kql=denominator)``, saved the way Lens saves one:
+        the formula column plus its managed columns ``<id>X0`` and ``<id>X1`` (the two counts) and
+        ``<id>X2`` (the division); Lens runs the managed columns, the formula text is for its editor."""
+        formula_id = _uid(self.id, "column", name)
+        text = f"count(kql='{numerator_kql}') / count(kql='{denominator_kql}')"
+        part = f"Part of {label}"
+        self.columns[formula_id] = {
+            "customLabel": True,
+            "dataType": "number",
+            "isBucketed": False,
+            "label": label,
+            "operationType": "formula",
+            "params": {"format": format_, "formula": text, "isFormulaBroken": False},
+            "references": [f"{formula_id}X2"],
+            "scale": "ratio",
+        }
+        for index, kql in enumerate((numerator_kql, denominator_kql)):
+            helper = count(part)
+            helper.update(filter={"language": "kuery", "query": kql}, params={"emptyAsNull": False})
+            self.columns[f"{formula_id}X{index}"] = helper
+        self.managed |= {f"{formula_id}X0", f"{formula_id}X1", f"{formula_id}X2"}
+        self.columns[f"{formula_id}X2"] = {
+            "customLabel": True,
+            "dataType": "number",
+            "isBucketed": False,
+            "label": part,
+            "operationType": "math",
+            "params": {
+                "tinymathAst": {
+                    "args": [f"{formula_id}X0", f"{formula_id}X1"],
+                    "location": {"max": len(text), "min": 0},
+                    "name": "divide",
+                    "text": text,
+                    "type": "function",
+                }
+            },
+            "references": [f"{formula_id}X0", f"{formula_id}X1"],
+            "scale": "ratio",
+        }
+        return formula_id
 
     def column_order(self) -> list[str]:
         """Buckets first, then metrics, with terms before date histograms: the order Lens's editor keeps.
@@ -256,13 +357,16 @@ def donut(lens: Lens, group: str, value: str) -> dict[str, Any]:
     )
 
 
-def big_number(lens: Lens, value: str) -> dict[str, Any]:
-    return lens.saved_object("lnsMetric", {"layerId": lens.layer_id, "layerType": "data", "metricAccessor": value})
+def big_number(lens: Lens, value: str, secondary: str | None = None) -> dict[str, Any]:
+    visualization = {"layerId": lens.layer_id, "layerType": "data", "metricAccessor": value}
+    if secondary:
+        visualization["secondaryMetricAccessor"] = secondary
+    return lens.saved_object("lnsMetric", visualization)
 
 
 def table(lens: Lens, sort_by: str | None = None) -> dict[str, Any]:
     visualization: dict[str, Any] = {
-        "columns": [{"columnId": c, "isTransposed": False} for c in lens.column_order()],
+        "columns": [{"columnId": c, "isTransposed": False} for c in lens.column_order() if c not in lens.managed],
         "layerId": lens.layer_id,
         "layerType": "data",
         "rowHeight": "single",
@@ -364,6 +468,134 @@ def dashboard(
         },
         references,
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# stories, campaigns, emerging terms (issue 17)
+# ------------------------------------------------------------------------------------------------
+
+
+def story_objects() -> dict[str, dict[str, Any]]:
+    """Stories: near-duplicates (reposts, copy-paste) share one ``story_id``."""
+    lens = Lens("lytter-stories-over-time", "Mentions and stories over time by brand",
+                "Mentions and distinct stories (story_id) per brand, top 10 brands: mentions far above stories "
+                "mean the same text is being copied around.", MENTIONS_DV)
+    n = lens.col("count", count())
+    stories = lens.col("stories", unique_count("story_id", "Distinct stories"))
+    over_time = xy(lens, "line", lens.col("time", date_histogram("published_at")), [n, stories],
+                   split=lens.col("brand", terms("brands", "Brand", 10, n)))
+
+    lens = Lens("lytter-largest-stories", "Largest stories",
+                "Stories by mentions, with their distinct authors, total reach and newest title and link "
+                "(text is a full-text field and cannot be aggregated; title.keyword and url can).", MENTIONS_DV)
+    n = lens.col("count", count())
+    lens.col("story", terms("story_id", "Story", 20, n, other=False))
+    lens.col("authors", unique_count("author.handle", "Authors"))
+    lens.col("reach", metric("sum", "reach", "Reach (sum)", 0))
+    lens.col("first", {**metric("min", "published_at", "First seen"), "dataType": "date", "params": {"emptyAsNull": True}})
+    lens.col("title", last_value("title.keyword", "Newest title", "string"))
+    lens.col("url", last_value("url", "Newest link", "string"))
+    largest = table(lens, sort_by=n)
+
+    lens = Lens("lytter-story-count", "Stories", "Distinct stories (story_id) and mentions in the time range.", MENTIONS_DV)
+    count_pair = big_number(lens, lens.col("stories", unique_count("story_id", "Distinct stories")), lens.col("count", count()))
+    return {"over_time": over_time, "largest": largest, "count": count_pair}
+
+
+CAMPAIGN_QUERY = 'title : "coordinated campaign"'  # the alert titles end with "(possible coordinated campaign)"
+
+
+def campaign_objects() -> dict[str, dict[str, Any]]:
+    search = saved_search(
+        "lytter-campaign-alerts", "Possible coordinated campaigns",
+        'Alerts whose title says "possible coordinated campaign": many accounts posting one story in a short time.',
+        ALERTS_DV, ["brand", "rule", "severity", "status", "title", "opened_at", "updates"], [["updated_at", "desc"]],
+        query=CAMPAIGN_QUERY,
+    )
+    lens = Lens("lytter-campaign-count", "Possible coordinated campaigns",
+                'Alerts whose title contains "coordinated campaign", in the time range.', ALERTS_DV, CAMPAIGN_QUERY)
+    return {"search": search, "count": big_number(lens, lens.col("count", count("Campaign alerts")))}
+
+
+def emerging_terms() -> dict[str, Any]:
+    lens = Lens("lytter-emerging-terms", "Emerging terms by brand",
+                "Per brand (top 5), the keywords ranked by significance: unusually frequent in the mentions "
+                "shown (time range, filters) compared with the whole index.", MENTIONS_DV)
+    n = lens.col("count", count())
+    lens.col("brand", terms("brands", "Brand", 5, n, other=False))
+    lens.col("term", significant_terms("keywords", "Emerging term", 10))
+    return table(lens)
+
+
+# ------------------------------------------------------------------------------------------------
+# the answer loop (issue 18)
+# ------------------------------------------------------------------------------------------------
+
+NEEDS_REPLY = "needs_reply : true"
+OPEN_QUEUE = "needs_reply : true and not answered_at : *"
+WITHIN_TARGET = ("needs_reply:true and response_time_s <= 3600", "needs_reply:true")
+WITHIN_TARGET_NOTE = ("3600 s (60 minutes) is the default reply target (setting reply_target_minutes); brands with "
+                      "their own target in the watch file are still measured against 3600 s here.")
+
+
+def response_time_objects() -> dict[str, dict[str, Any]]:
+    """First-response times (response_time_s, seconds; shown in minutes) and the share answered in time."""
+    lens = Lens("lytter-response-time-table", "First response per brand and source",
+                "Mentions that needed a reply, per brand they were addressed to (addressed_to) and source: how many "
+                "were answered, the median and 90th percentile of the first-response time (response_time_s, "
+                f"in minutes), and the share answered within the target. {WITHIN_TARGET_NOTE}", MENTIONS_DV, NEEDS_REPLY)
+    n = lens.col("count", count("Needed a reply"))
+    lens.col("brand", terms("addressed_to", "Brand", 20, n))
+    lens.col("source", terms("source", "Source", 10, n))
+    lens.col("answered", {**count("Answered"), "filter": {"language": "kuery", "query": "answered_at : *"}})
+    lens.col("median", percentile("response_time_s", "Median first response", 50, MINUTES_FROM_SECONDS))
+    lens.col("p90", percentile("response_time_s", "90th percentile first response", 90, MINUTES_FROM_SECONDS))
+    lens.ratio_formula("within", "Answered within target", *WITHIN_TARGET, {"id": "percent", "params": {"decimals": 1}})
+    by_source = table(lens, sort_by=n)
+
+    lens = Lens("lytter-response-time-by-brand", "First-response time by brand",
+                "Median and 90th percentile of response_time_s per brand addressed, in minutes.", MENTIONS_DV, "response_time_s : *")
+    median = lens.col("median", percentile("response_time_s", "Median first response", 50, MINUTES_FROM_SECONDS))
+    p90 = lens.col("p90", percentile("response_time_s", "90th percentile first response", 90, MINUTES_FROM_SECONDS))
+    by_brand = xy(lens, "bar_horizontal", lens.col("brand", terms("addressed_to", "Brand", 15, p90, other=False)), [median, p90])
+
+    lens = Lens("lytter-answered-within-target", "Answered within target",
+                f"Share of the mentions that needed a reply whose first answer came within 3600 s. {WITHIN_TARGET_NOTE}", MENTIONS_DV)
+    share = big_number(lens, lens.ratio_formula("within", "Answered within target", *WITHIN_TARGET, {"id": "percent", "params": {"decimals": 1}}))
+    return {"by_source": by_source, "by_brand": by_brand, "share": share}
+
+
+def queue_objects() -> dict[str, dict[str, Any]]:
+    """The open queue (needs a reply, no answer yet), intents, and the unanswered alerts."""
+    lens = Lens("lytter-open-queue-over-time", "Open queue by brand",
+                "Mentions that need a reply and have no answer yet, by when they were published and the brand "
+                "they are addressed to.", MENTIONS_DV, OPEN_QUEUE)
+    n = lens.col("count", count("Waiting for a reply"))
+    over_time = xy(lens, "bar_stacked", lens.col("time", date_histogram("published_at")), [n],
+                   split=lens.col("brand", terms("addressed_to", "Brand", 10, n)))
+
+    lens = Lens("lytter-open-queue-count", "Waiting for a reply", "Mentions in the time range that need a reply and have none yet.",
+                MENTIONS_DV, OPEN_QUEUE)
+    queue_count = big_number(lens, lens.col("count", count("Waiting for a reply")))
+
+    lens = Lens("lytter-intents-by-brand", "Intents by brand", "What the writers want (intent: question, request, "
+                "complaint, praise, other), per brand.", MENTIONS_DV, "intent : *")
+    n = lens.col("count", count())
+    intents = xy(lens, "bar_horizontal_stacked", lens.col("brand", terms("brands", "Brand", 10, n)), [n],
+                 split=lens.col("intent", terms("intent", "Intent", 5, n, other=False)))
+
+    queue_list = saved_search(
+        "lytter-open-queue", "Open queue (oldest first)", "Mentions that need a reply and have no answer yet, the longest waiting first.",
+        MENTIONS_DV, ["addressed_to", "intent", "reply_due_at", "inbox.status", "inbox.assignee", "author.handle", "source",
+                      "title", "text", "url"],
+        [["published_at", "asc"]], query=OPEN_QUEUE,
+    )
+    unanswered = saved_search(
+        "lytter-unanswered-alerts", "Unanswered alerts", "The unanswered alerts: mentions that waited past their reply target.",
+        ALERTS_DV, ["brand", "severity", "status", "title", "opened_at", "updates"], [["updated_at", "desc"]],
+        filters=[phrase_filter("rule", "unanswered", 0)],
+    )
+    return {"over_time": over_time, "count": queue_count, "intents": intents, "list": queue_list, "unanswered": unanswered}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -504,11 +736,15 @@ def build() -> list[dict[str, Any]]:
     lens.col("count", count("Negative mentions"))
     crisis_reach = table(lens, sort_by=reach)
 
+    stories, campaigns, terms_by_brand = story_objects(), campaign_objects(), emerging_terms()
+    answers, queue = response_time_objects(), queue_objects()
+
     # --- dashboards ----------------------------------------------------------------------------
     overview = dashboard(
-        "lytter-overview", "Lytter: share of voice", "Mention volume and share of voice per brand.",
+        "lytter-overview", "Lytter: share of voice", "Mention volume and share of voice per brand, stories and emerging terms.",
         [(mention_count, 0, 0, 12, 8), (share_of_voice, 12, 0, 12, 16), (volume_by_source, 24, 0, 24, 16),
-         (volume_by_brand, 0, 16, 48, 16)],
+         (stories["count"], 0, 8, 12, 8), (volume_by_brand, 0, 16, 48, 16), (stories["over_time"], 0, 32, 48, 16),
+         (stories["largest"], 0, 48, 28, 20), (terms_by_brand, 28, 48, 20, 20)],
         time_from="now-7d",
     )
     sentiment = dashboard(
@@ -525,14 +761,26 @@ def build() -> list[dict[str, Any]]:
     alerts_dash = dashboard(
         "lytter-alerts", "Lytter: alerts", "The alerts timeline: brand, rule, severity and status.",
         [(alerts_timeline, 0, 0, 24, 14), (alerts_opened, 24, 0, 24, 14), (alerts_by_brand, 0, 14, 32, 14),
-         (alerts_status, 32, 14, 16, 14), (alert_list, 0, 28, 48, 18)],
+         (alerts_status, 32, 14, 16, 14), (alert_list, 0, 28, 48, 18),
+         (campaigns["count"], 0, 46, 12, 14), (campaigns["search"], 12, 46, 36, 14)],
         time_from="now-24h", refresh_ms=60_000,
     )
+    # Stories and terms here are negative only (the dashboard's filter); campaign alerts live on the alerts
+    # dashboard, since the alerts index has no sentiment.label and this filter would hide every alert.
     crisis = dashboard(
-        "lytter-crisis", "Lytter: crisis view", "The last hours: negative mentions, the farthest-reaching first.",
-        [(crisis_count, 0, 0, 12, 14), (crisis_volume, 12, 0, 36, 14), (crisis_reach, 0, 14, 20, 24), (crisis_list, 20, 14, 28, 24)],
+        "lytter-crisis", "Lytter: crisis view", "The last hours: negative mentions, the farthest-reaching first, their stories and terms.",
+        [(crisis_count, 0, 0, 12, 14), (crisis_volume, 12, 0, 36, 14), (crisis_reach, 0, 14, 20, 24), (crisis_list, 20, 14, 28, 24),
+         (stories["over_time"], 0, 38, 48, 14), (stories["largest"], 0, 52, 28, 20), (terms_by_brand, 28, 52, 20, 20)],
         time_from="now-6h", refresh_ms=30_000,
         filters=[(MENTIONS_DV, phrase_filter("sentiment.label", "negative", 0))],
+    )
+    answers_dash = dashboard(
+        "lytter-answers", "Lytter: answers",
+        "The answer loop: first-response times, the share answered within the target, the open queue, intents and the unanswered alerts.",
+        [(answers["share"], 0, 0, 12, 12), (queue["count"], 12, 0, 12, 12), (answers["by_brand"], 24, 0, 24, 12),
+         (answers["by_source"], 0, 12, 48, 16), (queue["over_time"], 0, 28, 24, 16), (queue["intents"], 24, 28, 24, 16),
+         (queue["list"], 0, 44, 48, 18), (queue["unanswered"], 0, 62, 48, 14)],
+        time_from="now-7d", refresh_ms=60_000,
     )
 
     return [
@@ -542,7 +790,8 @@ def build() -> list[dict[str, Any]]:
         top_authors, top_authors_impact, influence_over_time,
         alerts_by_opening, alerts_timeline, alerts_opened, alerts_by_brand, alerts_status, alert_list,
         crisis_list, crisis_volume, crisis_count, crisis_reach,
-        overview, sentiment, authors, alerts_dash, crisis,
+        *stories.values(), *campaigns.values(), terms_by_brand, *answers.values(), *queue.values(),
+        overview, sentiment, authors, alerts_dash, crisis, answers_dash,
     ]
 
 

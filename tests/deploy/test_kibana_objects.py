@@ -30,11 +30,19 @@ OPERATION_FIELD_TYPES = {
     "date_histogram": {"date"},
     "average": NUMERIC,
     "sum": NUMERIC,
-    "max": NUMERIC,
-    "min": NUMERIC,
+    "max": NUMERIC | {"date"},  # Lens: the newest / oldest date too
+    "min": NUMERIC | {"date"},
     "median": NUMERIC,
+    "percentile": NUMERIC,
+    "unique_count": {"keyword", "date", "boolean"} | NUMERIC,
+    "last_value": {"keyword", "date", "boolean"} | NUMERIC,
     "count": None,  # count() of records; any aggregatable field otherwise
+    "formula": None,  # no field: it runs through its managed columns
+    "math": None,
 }
+FIELDLESS = {"formula", "math"}
+#: The Lens dataType of a column on a field of each mapping type (count and unique_count are numbers)
+DATA_TYPE_OF_FIELD = {"keyword": "string", "date": "date", "boolean": "boolean", **{kind: "number" for kind in NUMERIC}}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -215,7 +223,7 @@ def test_every_reference_resolves(objects):
 def test_dashboard_panels_and_references_match(objects):
     by_key = _by_key(objects)
     dashboards = [o for o in objects if o["type"] == "dashboard"]
-    assert len(dashboards) == 5
+    assert len(dashboards) == 6
     for dash in dashboards:
         panels = json.loads(dash["attributes"]["panelsJSON"])
         assert panels, dash["id"]
@@ -263,7 +271,7 @@ def test_lens_layers_reference_their_data_view(objects):
         for layer in vis.get("layers", [vis]):
             for key in ("accessors", "metrics", "primaryGroups"):
                 used += layer.get(key, [])
-            for key in ("xAccessor", "splitAccessor", "metricAccessor"):
+            for key in ("xAccessor", "splitAccessor", "metricAccessor", "secondaryMetricAccessor"):
                 if layer.get(key):
                     used.append(layer[key])
             used += [c["columnId"] for c in layer.get("columns", [])]
@@ -283,11 +291,13 @@ def test_every_field_exists_with_a_compatible_type(objects):
                     assert op in OPERATION_FIELD_TYPES, f"{obj['id']}: operation {op} not covered by this test"
                     if source == "___records___":
                         assert op == "count"
+                    elif op in FIELDLESS:
+                        assert source is None, f"{obj['id']}: {op} column with a sourceField"
                     else:
                         assert source in fields, f"{obj['id']}: {source!r} is not in the mapping"
                         assert fields[source] in OPERATION_FIELD_TYPES[op], f"{obj['id']}: {op} on {source} ({fields[source]})"
-                        expected = {"terms": "string", "date_histogram": "date"}.get(op, "number")
-                        assert column["dataType"] == expected
+                        expected = "number" if op == "unique_count" else DATA_TYPE_OF_FIELD[fields[source]]
+                        assert column["dataType"] == expected, f"{obj['id']}: {op} on {source}"
                         checked += 1
                     if "filter" in column:
                         for name in _kql_fields(column["filter"]["query"]):
@@ -328,7 +338,8 @@ def test_fields_also_exist_on_a_full_cluster(objects):
 def test_the_dashboards_analysts_asked_for(objects):
     by_key = _by_key(objects)
     titles = {o["attributes"]["title"] for o in objects if o["type"] == "dashboard"}
-    assert titles == {"Lytter: share of voice", "Lytter: sentiment", "Lytter: authors and influence", "Lytter: alerts", "Lytter: crisis view"}
+    assert titles == {"Lytter: share of voice", "Lytter: sentiment", "Lytter: authors and influence", "Lytter: alerts",
+                      "Lytter: crisis view", "Lytter: answers"}
 
     def lens_fields(dashboard_id: str) -> set[tuple[str, str]]:
         dash = by_key[("dashboard", dashboard_id)]
@@ -356,6 +367,144 @@ def test_the_dashboards_analysts_asked_for(objects):
     assert "lytter-crisis-negative-by-reach" in {r["id"] for r in crisis["references"]}
 
 
+def _columns(obj) -> dict[str, dict]:
+    return {cid: col for _, layer in _layers(obj) for cid, col in layer["columns"].items()}
+
+
+def _ops(obj) -> set[tuple[str, str | None]]:
+    return {(c["operationType"], c.get("sourceField")) for c in _columns(obj).values()}
+
+
+def _panel_ids(objects, dashboard_id: str) -> set[str]:
+    return {r["id"] for r in _by_key(objects)[("dashboard", dashboard_id)]["references"] if ":panel_" in r["name"]}
+
+
+def test_stories_panels(objects):
+    by_key = _by_key(objects)
+    chart = by_key[("lens", "lytter-stories-over-time")]
+    columns = _columns(chart)
+    [brand] = [c for c in columns.values() if c["operationType"] == "terms"]
+    assert brand["sourceField"] == "brands" and brand["params"]["size"] == 10
+    assert columns[brand["params"]["orderBy"]["columnId"]]["operationType"] == "count"
+    layer = _lens_state(chart)["visualization"]["layers"][0]
+    assert {columns[a]["operationType"] for a in layer["accessors"]} == {"count", "unique_count"}
+    assert ("unique_count", "story_id") in _ops(chart) and ("date_histogram", "published_at") in _ops(chart)
+
+    largest = by_key[("lens", "lytter-largest-stories")]
+    columns = _columns(largest)
+    [story] = [c for c in columns.values() if c["operationType"] == "terms"]
+    assert story["sourceField"] == "story_id" and columns[story["params"]["orderBy"]["columnId"]]["operationType"] == "count"
+    assert {("unique_count", "author.handle"), ("sum", "reach"), ("last_value", "title.keyword")} <= _ops(largest)
+    assert all(c["params"]["sortField"] == "published_at" for c in columns.values() if c["operationType"] == "last_value")
+
+    pair = by_key[("lens", "lytter-story-count")]
+    vis, columns = _lens_state(pair)["visualization"], _columns(pair)
+    assert columns[vis["metricAccessor"]]["sourceField"] == "story_id"
+    assert columns[vis["secondaryMetricAccessor"]]["operationType"] == "count"
+    for dashboard_id in ("lytter-overview", "lytter-crisis"):
+        assert {"lytter-stories-over-time", "lytter-largest-stories", "lytter-emerging-terms"} <= _panel_ids(objects, dashboard_id)
+    assert "lytter-story-count" in _panel_ids(objects, "lytter-overview")
+
+
+def test_campaign_alerts_match_the_alert_titles(objects):
+    from streams.alerting.rules import CAMPAIGN_NOTE
+
+    by_key = _by_key(objects)
+    search = by_key[("search", "lytter-campaign-alerts")]
+    count_lens = by_key[("lens", "lytter-campaign-count")]
+    queries = [_search_source(search)["query"]["query"], _lens_state(count_lens)["query"]["query"]]
+    for query in queries:
+        [phrase] = re.findall(r'title\s*:\s*"([^"]+)"', query)  # a phrase query on the analysed title
+        assert phrase in CAMPAIGN_NOTE and "coordinated campaign" in phrase
+    assert ALERT_FIELDS["title"] == "text"
+    assert _ref(search, "kibanaSavedObjectMeta.searchSourceJSON.index")["id"] == "lytter-alerts"
+    # on the alerts dashboard: the crisis view's sentiment filter would hide every alert
+    assert {"lytter-campaign-alerts", "lytter-campaign-count"} <= _panel_ids(objects, "lytter-alerts")
+    assert not {"lytter-campaign-alerts", "lytter-campaign-count"} & _panel_ids(objects, "lytter-crisis")
+
+
+def test_emerging_terms_rank_keywords_by_significance_per_brand(objects):
+    lens = _by_key(objects)[("lens", "lytter-emerging-terms")]
+    [(_, layer)] = list(_layers(lens))
+    buckets = [layer["columns"][c] for c in layer["columnOrder"] if layer["columns"][c]["isBucketed"]]
+    assert [b["sourceField"] for b in buckets] == ["brands", "keywords"]  # per brand, then its terms
+    term = buckets[1]
+    assert term["params"]["orderBy"] == {"type": "significant"} and term["params"]["orderDirection"] == "desc"
+    assert MENTION_FIELDS["keywords"] == "keyword"  # Lens ranks by significance on keyword fields only
+    assert not term["params"]["otherBucket"] and not term["params"].get("secondaryFields")
+
+
+def _formula_columns(obj) -> list[tuple[dict, dict]]:
+    columns = _columns(obj)
+    return [(col, columns) for col in columns.values() if col["operationType"] == "formula"]
+
+
+def test_formulas_are_saved_with_managed_columns_that_match_their_text(objects):
+    checked = 0
+    for obj in objects:
+        if obj["type"] != "lens":
+            continue
+        for formula, columns in _formula_columns(obj):
+            text = formula["params"]["formula"]
+            assert not formula["params"]["isFormulaBroken"]
+            [math_id] = formula["references"]
+            math = columns[math_id]
+            assert math["operationType"] == "math" and math["params"]["tinymathAst"]["text"] == text
+            assert math["params"]["tinymathAst"]["name"] == "divide"
+            parts = [columns[c] for c in math["params"]["tinymathAst"]["args"]]
+            assert math["references"] == math["params"]["tinymathAst"]["args"]
+            # the counts Lens runs are the ones the formula's text names, in order
+            assert [p["filter"]["query"] for p in parts] == re.findall(r"kql='([^']*)'", text)
+            assert all(p["operationType"] == "count" for p in parts)
+            for part in parts:
+                for name in _kql_fields(part["filter"]["query"]) + re.findall(r"([A-Za-z_][\w.]*)\s*[<>]=?", part["filter"]["query"]):
+                    assert name in MENTION_FIELDS, f"{obj['id']}: formula field {name}"
+            checked += 1
+    assert checked >= 2
+
+
+def _answers(objects, id_: str) -> dict:
+    return _by_key(objects)[("lens", id_)]
+
+
+def test_answers_dashboard(objects):
+    from streams.answer.unanswered import RULE
+    from streams.settings import Settings
+
+    panels = _panel_ids(objects, "lytter-answers")
+    assert {"lytter-response-time-table", "lytter-response-time-by-brand", "lytter-answered-within-target",
+            "lytter-open-queue-over-time", "lytter-intents-by-brand", "lytter-open-queue", "lytter-unanswered-alerts"} <= panels
+    for id_ in ("lytter-response-time-table", "lytter-response-time-by-brand"):
+        columns = _columns(_answers(objects, id_))
+        percentiles = sorted(c["params"]["percentile"] for c in columns.values() if c["operationType"] == "percentile")
+        assert percentiles == [50, 90]
+        for col in columns.values():
+            if col.get("sourceField") == "response_time_s":  # seconds in the index, minutes on screen
+                assert col["params"]["format"]["params"]["fromUnit"] == "seconds"
+                assert col["params"]["format"]["params"]["toUnit"] == "asMinutes"
+        assert ("terms", "addressed_to") in _ops(_answers(objects, id_))
+    assert ("terms", "source") in _ops(_answers(objects, "lytter-response-time-table"))
+
+    target_s = Settings.model_fields["reply_target_minutes"].default * 60
+    share = _answers(objects, "lytter-answered-within-target")
+    [(formula, _)] = _formula_columns(share)
+    assert formula["params"]["formula"] == (
+        f"count(kql='needs_reply:true and response_time_s <= {target_s:.0f}') / count(kql='needs_reply:true')"
+    )
+    assert formula["params"]["format"]["id"] == "percent"
+    assert f"{target_s:.0f} s" in share["attributes"]["description"] and "default" in share["attributes"]["description"]
+
+    open_queue = "needs_reply : true and not answered_at : *"
+    assert _lens_state(_answers(objects, "lytter-open-queue-over-time"))["query"]["query"] == open_queue
+    assert ("date_histogram", "published_at") in _ops(_answers(objects, "lytter-open-queue-over-time"))
+    assert {("terms", "intent"), ("terms", "brands")} <= _ops(_answers(objects, "lytter-intents-by-brand"))
+    queue = _by_key(objects)[("search", "lytter-open-queue")]
+    assert _search_source(queue)["query"]["query"] == open_queue
+    assert queue["attributes"]["sort"][0][0] == "published_at"
+    unanswered = _by_key(objects)[("search", "lytter-unanswered-alerts")]
+    assert _search_source(unanswered)["filter"][0]["query"] == {"match_phrase": {"rule": RULE}}
+
+
 # ------------------------------------------------------------------------------------------------
 # streams.ops.kibana: loading and the validator
 # ------------------------------------------------------------------------------------------------
@@ -379,6 +528,16 @@ def test_kql_fields():
     assert kql_fields('sentiment.label : "negative" and not lang:da') == ["sentiment.label", "lang"]
     assert kql_fields('text : "a: b"') == ["text"]
     assert kql_fields("") == []
+    assert kql_fields("needs_reply:true and response_time_s <= 3600 or reach>10") == ["needs_reply", "response_time_s", "reach"]
+    assert kql_fields('title : "a <= b"') == ["title"]
+
+
+def test_formula_fields():
+    from streams.ops.kibana import formula_fields
+
+    queries, calls = formula_fields("count(kql='a:1 and b <= 2') / count(kql=\"c:3\") + percentile(reach, percentile=90) - count()")
+    assert queries == ["a:1 and b <= 2", "c:3"]
+    assert calls == [("percentile", "reach")]
 
 
 def _find(objects, type_, id_):
@@ -488,6 +647,72 @@ def _mutate_visualization_column(objs):
     return "uses column 'nope'"
 
 
+def _column_where(obj, predicate):
+    for _, layer in obj["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].items():
+        for column in layer["columns"].values():
+            if predicate(column):
+                return column
+    raise AssertionError("no such column")
+
+
+def _mutate_significant_on_boolean(objs):
+    lens = _find(objs, "lens", "lytter-emerging-terms")
+    _column_where(lens, lambda c: c.get("sourceField") == "keywords")["sourceField"] = "needs_reply"  # terms may, significance may not
+    return "ranked by significance: field 'needs_reply' is of type 'boolean'"
+
+
+def _mutate_unknown_order_type(objs):
+    lens = _find(objs, "lens", "lytter-emerging-terms")
+    _column_where(lens, lambda c: c.get("sourceField") == "keywords")["params"]["orderBy"] = {"type": "significance"}
+    return "params.orderBy.type 'significance' is none of"
+
+
+def _mutate_formula_kql_field(objs):
+    formula = _column_where(_find(objs, "lens", "lytter-answered-within-target"), lambda c: c["operationType"] == "formula")
+    formula["params"]["formula"] = formula["params"]["formula"].replace("response_time_s", "response_time")
+    return "kql query: field 'response_time' is not in the index mapping"
+
+
+def _mutate_formula_function_field(objs):
+    formula = _column_where(_find(objs, "lens", "lytter-answered-within-target"), lambda c: c["operationType"] == "formula")
+    formula["params"]["formula"] = "median(intent) / 60"
+    return "median(): field 'intent' is of type 'keyword'"
+
+
+def _mutate_formula_broken(objs):
+    formula = _column_where(_find(objs, "lens", "lytter-answered-within-target"), lambda c: c["operationType"] == "formula")
+    formula["params"]["isFormulaBroken"] = True
+    return "isFormulaBroken is true"
+
+
+def _mutate_math_missing_column(objs):
+    math = _column_where(_find(objs, "lens", "lytter-answered-within-target"), lambda c: c["operationType"] == "math")
+    math["params"]["tinymathAst"]["args"][1] = "gone"
+    return "the arithmetic uses column 'gone', which the layer does not have"
+
+
+def _mutate_range_query_field(objs):
+    helper = _column_where(_find(objs, "lens", "lytter-answered-within-target"), lambda c: "<=" in (c.get("filter") or {}).get("query", ""))
+    helper["filter"]["query"] = "needs_reply:true and respnse_time_s <= 3600"
+    return "field 'respnse_time_s' is not in the index mapping"
+
+
+def _mutate_percentile_value(objs):
+    _column_where(_find(objs, "lens", "lytter-response-time-by-brand"), lambda c: c["operationType"] == "percentile")["params"]["percentile"] = 900
+    return "params.percentile must be a number in (0, 100]"
+
+
+def _mutate_duration_unit(objs):
+    column = _column_where(_find(objs, "lens", "lytter-response-time-by-brand"), lambda c: c["operationType"] == "percentile")
+    column["params"]["format"]["params"]["toUnit"] = "minutes"  # an input unit, not an output method
+    return "duration format toUnit 'minutes' is none of"
+
+
+def _mutate_last_value_sort(objs):
+    _column_where(_find(objs, "lens", "lytter-largest-stories"), lambda c: c["operationType"] == "last_value")["params"]["sortField"] = "story_id"
+    return "sortField: field 'story_id' is of type 'keyword'"
+
+
 def _mutate_duplicate(objs):
     objs.append(copy.deepcopy(objs[0]))
     return "appears twice"
@@ -501,6 +726,9 @@ def _mutate_duplicate(objs):
         _mutate_dangling_data_view, _mutate_panel_ref_name, _mutate_panel_points_to_missing_object,
         _mutate_broken_panels_json, _mutate_overlap, _mutate_sort_on_text, _mutate_search_filter_field,
         _mutate_time_field, _mutate_query_field, _mutate_visualization_column, _mutate_duplicate,
+        _mutate_significant_on_boolean, _mutate_unknown_order_type, _mutate_formula_kql_field, _mutate_formula_function_field,
+        _mutate_formula_broken, _mutate_math_missing_column, _mutate_range_query_field, _mutate_percentile_value,
+        _mutate_duration_unit, _mutate_last_value_sort,
     ],
     ids=lambda f: f.__name__.removeprefix("_mutate_"),
 )
@@ -530,7 +758,8 @@ def test_cli_validate(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["kibana", "validate"])
     assert result.exit_code == 0, result.output
-    assert "29 objects" in result.output  # 27 + the per-brand stance table + the opened_at data view
+    # 29 before issues 17/18; + 3 story, 2 campaign, 1 emerging-terms, 3 response-time, 5 queue objects, 1 dashboard
+    assert "44 objects" in result.output
 
     broken = tmp_path / "broken.ndjson"
     objs = [json.loads(line) for line in _lines()]

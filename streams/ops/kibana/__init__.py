@@ -13,7 +13,9 @@ it without a Kibana:
   ``indexpattern-datasource-layer-<layerId>`` reference;
 * every field an object uses exists in the Elasticsearch mapping of its data view (the index template of
   ``streams.sinks.elasticsearch``, multi-fields such as ``title.keyword`` included) with a type the use
-  needs: top values (terms) on keyword, averages and sums on numbers, date histograms on dates.
+  needs: top values (terms) on keyword, averages and sums on numbers, date histograms on dates; ranking by
+  significance on keyword only; the fields and ``kql='...'`` filters inside a Lens formula's text, and the
+  columns its arithmetic uses; a percentile's value, a last value's date sort field, a value format's units.
 
 ``client.import_objects`` sends the file to ``POST {url}/api/saved_objects/_import`` (multipart upload, header
 ``kbn-xsrf: true``) and turns every failure into one clear message: Kibana unreachable, credentials
@@ -46,6 +48,7 @@ from streams.ops.kibana.validate import (
     RECORDS,
     Check,
     check_objects,
+    formula_fields,
     kql_fields,
     validate_file,
 )
@@ -70,6 +73,7 @@ __all__ = [
     "default_mappings",
     "default_ndjson_path",
     "flatten_mapping",
+    "formula_fields",
     "import_objects",
     "import_url",
     "kql_fields",

@@ -41,12 +41,35 @@ LENS_DATA_TYPES: dict[str, frozenset[str]] = {
 RECORDS = "___records___"  # Lens' pseudo-field of count()
 
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-_KQL_FIELD = re.compile(r"(?<![\w.@*])([A-Za-z_@][\w.@]*)\s*:")
+# ``field : value`` and KQL's ranges ``field <= value`` (``<``, ``<=``, ``>``, ``>=``)
+_KQL_FIELD = re.compile(r"(?<![\w.@*])([A-Za-z_@][\w.@]*)\s*(?::|<=?|>=?)")
 
 
 def kql_fields(query: str) -> list[str]:
-    """Field names a KQL (or simple Lucene) query names as ``field : value`` (quoted values ignored)."""
+    """Field names a KQL (or simple Lucene) query names as ``field : value`` or ``field <= value`` (quoted values ignored)."""
     return _KQL_FIELD.findall(_QUOTED.sub('""', query or ""))
+
+
+#: Lens formula functions that take a field as their first argument.
+_FORMULA_FIELD_FUNCTIONS = frozenset(LENS_OPERATION_TYPES) - {"count", "terms", "date_histogram", "range"}
+_FORMULA_KQL = re.compile(r"""kql\s*=\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")
+_FORMULA_CALL = re.compile(r"\b([a-z_]+)\(\s*([A-Za-z_@][\w.@]*)\s*[,)]")
+#: Value formats Lens offers (format_selector.tsx), and the duration format's units.
+LENS_FORMATS = frozenset({"number", "percent", "bytes", "bits", "duration", "custom"})
+DURATION_FROM_UNITS = frozenset({"picoseconds", "nanoseconds", "microseconds", "milliseconds", "seconds", "minutes",
+                                 "hours", "days", "weeks", "months", "years"})
+DURATION_TO_UNITS = frozenset({"humanize", "humanizePrecise", "asMilliseconds", "asSeconds", "asMinutes", "asHours",
+                               "asDays", "asWeeks", "asMonths", "asYears"})
+TERMS_ORDER_TYPES = frozenset({"alphabetical", "rare", "significant", "column", "custom"})
+
+
+def formula_fields(formula: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The KQL filters (``kql='...'``) of a Lens formula, and its ``(function, field)`` calls such as
+    ``median(response_time_s)``; functions without a field (``count()``, ``count(kql=...)``) give none."""
+    queries = [single or double for single, double in _FORMULA_KQL.findall(formula)]
+    without_kql = _FORMULA_KQL.sub("kql=''", formula)
+    calls = [(name, field) for name, field in _FORMULA_CALL.findall(without_kql) if name in _FORMULA_FIELD_FUNCTIONS]
+    return queries, calls
 
 
 @dataclass
@@ -237,6 +260,96 @@ def _check_lens_column(check: Check, obj, fields, columns, column_id: str, colum
             check.problem(obj, f"{where}: references column {referenced!r}, which the layer does not have")
     if isinstance(column.get("filter"), Mapping):
         _check_query(check, obj, column["filter"], fields, where)
+    _check_column_params(check, obj, fields, columns, where, column)
+
+
+def _check_column_params(check: Check, obj, fields, columns, where: str, column: Mapping[str, Any]) -> None:
+    """What each operation needs in ``params`` (Lens drops or breaks a column that lacks it)."""
+    operation = column.get("operationType")
+    params = column.get("params") or {}
+    if operation == "terms":
+        _check_terms_order(check, obj, fields, where, column, params)
+    elif operation == "percentile":
+        value = params.get("percentile")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 100:
+            check.problem(obj, f"{where}: params.percentile must be a number in (0, 100], not {value!r}")
+    elif operation == "last_value":
+        if not params.get("sortField"):
+            check.problem(obj, f"{where}: params.sortField must name the date field that decides the last value")
+        else:
+            check.field_use(obj, fields, params["sortField"], DATE_TYPES, f"{where} sortField")
+    elif operation == "formula":
+        _check_formula(check, obj, fields, columns, where, column, params)
+    elif operation == "math":
+        _check_math(check, obj, columns, where, column, params)
+    if isinstance(params.get("format"), Mapping):
+        _check_format(check, obj, where, params["format"])
+
+
+def _check_terms_order(check: Check, obj, fields, where: str, column: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    order_type = (params.get("orderBy") or {}).get("type")
+    if order_type not in TERMS_ORDER_TYPES:
+        check.problem(obj, f"{where}: params.orderBy.type {order_type!r} is none of {', '.join(sorted(TERMS_ORDER_TYPES))}")
+    if order_type in ("rare", "significant") and params.get("secondaryFields"):
+        check.problem(obj, f"{where}: ranking by {order_type} takes one field; remove params.secondaryFields")
+    if order_type == "significant" and fields is not None:
+        # Lens offers significance for keyword fields only (supportsSignificantRanking) and resets others
+        check.field_use(obj, fields, column.get("sourceField", ""), frozenset({"keyword"}), f"{where} ranked by significance")
+    if order_type == "rare" and not isinstance((params.get("orderBy") or {}).get("maxDocCount"), int):
+        check.problem(obj, f"{where}: ranking by rarity needs params.orderBy.maxDocCount (an integer)")
+
+
+def _check_formula(check: Check, obj, fields, columns, where: str, column: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    """A formula runs through its managed columns (``references``); its text must still name real fields,
+    or the editor shows it broken on the first edit."""
+    formula = params.get("formula")
+    if not isinstance(formula, str) or not formula.strip():
+        check.problem(obj, f"{where}: params.formula must be the formula text")
+        return
+    if params.get("isFormulaBroken"):
+        check.problem(obj, f"{where}: params.isFormulaBroken is true: fix the formula in Lens and save it again")
+    references = column.get("references") or []
+    if len(references) != 1:
+        check.problem(obj, f"{where}: a formula references exactly one column (its last managed column), not {references!r}")
+    queries, calls = formula_fields(formula)
+    for query in queries:
+        _check_query(check, obj, {"query": query}, fields, f"{where} kql")
+    for function, name in calls:
+        check.field_use(obj, fields, name, LENS_OPERATION_TYPES.get(function), f"{where} {function}()")
+
+
+def _check_math(check: Check, obj, columns, where: str, column: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    ast = params.get("tinymathAst")
+    if not isinstance(ast, (Mapping, str, int, float)) or ast == "":
+        check.problem(obj, f"{where}: params.tinymathAst is missing (the formula's arithmetic)")
+        return
+    for name in _math_variables(ast):
+        if name not in columns:
+            check.problem(obj, f"{where}: the arithmetic uses column {name!r}, which the layer does not have")
+        elif name not in (column.get("references") or []):
+            check.problem(obj, f"{where}: the arithmetic uses column {name!r} but references does not list it")
+
+
+def _math_variables(node: Any) -> list[str]:
+    """Column ids in a tinymath AST: string arguments, or ``{"type": "variable", "value": id}``."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, Mapping):
+        if node.get("type") == "variable":
+            return [str(node.get("value"))]
+        return [name for arg in node.get("args") or [] for name in _math_variables(arg)]
+    return []
+
+
+def _check_format(check: Check, obj, where: str, format_: Mapping[str, Any]) -> None:
+    format_id = format_.get("id")
+    if format_id not in LENS_FORMATS:
+        check.problem(obj, f"{where}: value format {format_id!r} is none of {', '.join(sorted(LENS_FORMATS))}")
+    if format_id == "duration":
+        fmt_params = format_.get("params") or {}
+        for key, allowed in (("fromUnit", DURATION_FROM_UNITS), ("toUnit", DURATION_TO_UNITS)):
+            if fmt_params.get(key) not in allowed:
+                check.problem(obj, f"{where}: duration format {key} {fmt_params.get(key)!r} is none of {', '.join(sorted(allowed))}")
 
 
 _COLUMN_KEYS = ("accessors", "xAccessor", "splitAccessor", "metricAccessor", "maxAccessor", "breakdownByAccessor",
