@@ -156,6 +156,7 @@ class EnrichedMention(BaseModel):
     answered_at: datetime | None = None
     answered_by: str | None = None
     response_time_s: float | None = None
+    answered_within_target: bool | None = Field(None, description="The first answer came by the brand's reply target (its own, per source and severity)")
 
     def as_tombstone(self, deleted_at: datetime) -> EnrichedMention:
         """This mention without its text and personal data, kept for the counts (a deletion honoured)."""
@@ -188,7 +189,7 @@ class EnrichedMention(BaseModel):
             value = getattr(self, name)
             if value is not None:
                 doc[name] = value
-        for name in ("story_id", "intent", "intent_confidence", "owned_by", "needs_reply", "answered_by", "response_time_s"):
+        for name in ("story_id", "intent", "intent_confidence", "owned_by", "needs_reply", "answered_by", "response_time_s", "answered_within_target"):
             value = getattr(self, name)
             if value is not None:
                 doc[name] = value

@@ -102,7 +102,15 @@ def answered_fields(record: dict[str, Any]) -> dict[str, Any] | None:
         "answered_at": _dt(answer["at"]).isoformat(),
         "answered_by": answer["by"],
         "response_time_s": round(max(0.0, answer["at"] - record["t"]), 3),
+        "answered_within_target": within_target(record, answer),
     }
+
+
+def within_target(record: dict[str, Any], answer: dict[str, Any]) -> bool:
+    """Whether the answer came by its brand's reply target (the target of that brand, source and severity)."""
+    brand = next((b for b, a in (record.get("ans") or {}).items() if a is answer or a == answer), None)
+    due = (record.get("due") or {}).get(brand)
+    return due is None or answer["at"] <= due
 
 
 def apply_record(enriched: EnrichedMention, record: dict[str, Any] | None) -> None:
@@ -118,6 +126,7 @@ def apply_record(enriched: EnrichedMention, record: dict[str, Any] | None) -> No
         enriched.answered_at = _dt(answer["at"])
         enriched.answered_by = answer["by"]
         enriched.response_time_s = round(max(0.0, answer["at"] - record["t"]), 3)
+        enriched.answered_within_target = within_target(record, answer)
 
 
 class ReplyTracker:

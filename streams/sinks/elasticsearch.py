@@ -168,6 +168,7 @@ def mention_mappings(language_fields: bool) -> dict[str, Any]:
             "answered_at": {"type": "date"},
             "answered_by": keyword,
             "response_time_s": {"type": "float"},
+            "answered_within_target": {"type": "boolean"},
             # the team's actions (lytter inbox / lytter web), written with optimistic concurrency
             "inbox": {
                 "properties": {

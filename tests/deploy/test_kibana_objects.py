@@ -469,7 +469,6 @@ def _answers(objects, id_: str) -> dict:
 
 def test_answers_dashboard(objects):
     from streams.answer.unanswered import RULE
-    from streams.settings import Settings
 
     panels = _panel_ids(objects, "lytter-answers")
     assert {"lytter-response-time-table", "lytter-response-time-by-brand", "lytter-answered-within-target",
@@ -485,14 +484,12 @@ def test_answers_dashboard(objects):
         assert ("terms", "addressed_to") in _ops(_answers(objects, id_))
     assert ("terms", "source") in _ops(_answers(objects, "lytter-response-time-table"))
 
-    target_s = Settings.model_fields["reply_target_minutes"].default * 60
     share = _answers(objects, "lytter-answered-within-target")
     [(formula, _)] = _formula_columns(share)
-    assert formula["params"]["formula"] == (
-        f"count(kql='needs_reply:true and response_time_s <= {target_s:.0f}') / count(kql='needs_reply:true')"
-    )
+    # each mention against its own brand's target, which the reply tracker records as answered_within_target
+    assert formula["params"]["formula"] == "count(kql='needs_reply:true and answered_within_target:true') / count(kql='needs_reply:true')"
     assert formula["params"]["format"]["id"] == "percent"
-    assert f"{target_s:.0f} s" in share["attributes"]["description"] and "default" in share["attributes"]["description"]
+    assert "own brand's reply target" in share["attributes"]["description"] and "default 60 minutes" in share["attributes"]["description"]
 
     open_queue = "needs_reply : true and not answered_at : *"
     assert _lens_state(_answers(objects, "lytter-open-queue-over-time"))["query"]["query"] == open_queue
@@ -669,8 +666,8 @@ def _mutate_unknown_order_type(objs):
 
 def _mutate_formula_kql_field(objs):
     formula = _column_where(_find(objs, "lens", "lytter-answered-within-target"), lambda c: c["operationType"] == "formula")
-    formula["params"]["formula"] = formula["params"]["formula"].replace("response_time_s", "response_time")
-    return "kql query: field 'response_time' is not in the index mapping"
+    formula["params"]["formula"] = formula["params"]["formula"].replace("answered_within_target", "answered_in_time")
+    return "kql query: field 'answered_in_time' is not in the index mapping"
 
 
 def _mutate_formula_function_field(objs):
@@ -692,7 +689,7 @@ def _mutate_math_missing_column(objs):
 
 
 def _mutate_range_query_field(objs):
-    helper = _column_where(_find(objs, "lens", "lytter-answered-within-target"), lambda c: "<=" in (c.get("filter") or {}).get("query", ""))
+    helper = _column_where(_find(objs, "lens", "lytter-answered-within-target"), lambda c: "answered_within_target" in (c.get("filter") or {}).get("query", ""))
     helper["filter"]["query"] = "needs_reply:true and respnse_time_s <= 3600"
     return "field 'respnse_time_s' is not in the index mapping"
 

@@ -33,7 +33,7 @@ def test_a_question_gets_its_deadline_and_the_reply_after_it_answers_it(tracker,
     r = answer(mention, "q1")
     second = tracker.observe([r])
     assert (r.owned_by, r.needs_reply) == ("Nordlys", False)
-    assert second.answered == {"q1": {"answered_at": (T0 + timedelta(minutes=12)).isoformat(), "answered_by": BRAND, "response_time_s": 720.0}}
+    assert second.answered == {"q1": {"answered_at": (T0 + timedelta(minutes=12)).isoformat(), "answered_by": BRAND, "response_time_s": 720.0, "answered_within_target": True}}
     assert [(c.mention_id, c.brand, c.reason) for c in second.closed] == [("q1", "Nordlys", "answered")]
 
 
@@ -158,3 +158,14 @@ def test_entries_older_than_the_ttl_are_pruned(tracker, store, clock, mention):
     assert tracker.prune() == 3  # q1, the reply r5 and its wait for the parent; q2 is younger
     assert sorted(store) == ["m:q2"]
     assert tracker.observe([answer(mention, "q1")]).answered == {}
+
+
+def test_an_answer_after_the_brands_target_is_recorded_as_late(tracker, mention):
+    q = question(mention)
+    tracker.observe([q])
+    late = answer(mention, "q1", minutes=45.0)  # the brand's Bluesky target is 30 minutes
+    outcome = tracker.observe([late])
+    assert outcome.answered["q1"]["answered_within_target"] is False
+    replayed = question(mention)
+    tracker.observe([replayed])
+    assert (replayed.response_time_s, replayed.answered_within_target) == (2700.0, False)

@@ -77,7 +77,7 @@ async def test_a_reply_in_a_later_batch_updates_the_question_after_the_write():
     assert question["needs_reply"] is True and question["addressed_to"] == ["Fjordbank"]
     await stage.process(records([mention(2, "Hej, vi åbner mandag.", handle="fjordbank", minutes=4, parent="m1", intent="other")]))
     assert log.events[-3:] == [("index", 1), ("update", 1), ("by_brand", 0)]  # the reply written, then the question updated
-    assert index.updates == [{"id": "m1", "answered_at": (T0 + timedelta(minutes=4)).isoformat(), "answered_by": "fjordbank@bank.social", "response_time_s": 240.0}]
+    assert index.updates == [{"id": "m1", "answered_at": (T0 + timedelta(minutes=4)).isoformat(), "answered_by": "fjordbank@bank.social", "response_time_s": 240.0, "answered_within_target": True}]
     assert index.documents[1]["owned_by"] == "Fjordbank"
 
 
