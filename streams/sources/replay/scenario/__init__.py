@@ -16,11 +16,27 @@ story that the alerting must notice:
   keywords (boykot/boikott/bojkott, tilbagekald/tilbakekalling/återkallelse/recall, skandale/skandal/
   scandal). Early in the burst one highly influential critic (about 500,000 followers, a recognisable
   handle such as ``forbrukerkrigeren``) posts a damning mention, and about a third of the burst are
-  replies to it.
+  replies to it. Part of the burst is a **copy-paste campaign**: one complaint posted by
+  ``copy_paste_size`` (default 24) distinct accounts within the two minutes, each copy with a small
+  edit (an emoji, a hashtag, a prefix, case, punctuation), which the stories' campaign flag catches.
+* **The answer loop.** Some neutral or negative posts are questions, requests or complaints addressed
+  to the brand's own account in the form the source uses (``@nordlysenergi.bsky.social``,
+  ``@fjordbank@social.example``, ``u/SkandiAir``, ``@hyggekaffe``), in all five languages. The brands'
+  teams come online at minute ``support_online_at_minute`` (15): the morning backlog before it stays
+  unanswered (every brand has at least one such question), later ones are answered by the brand's
+  account (``brand_reply``, ``parent_id`` = the question) after 2-12 minutes with probability 0.75. In
+  the incident, worried customers ask the brand's account what to do (about half get an answer 3-10
+  minutes later), and the brand answers the critic 4-8 minutes after the post. The owned accounts and
+  reply targets are those of deploy/watch.example.yaml (:meth:`Scenario.watch_file`).
+* **Stories.** A few plain posts are reposted 1-3 times ("RT @x: ...", "... via @x", or quoted with a
+  few words added) within 20 minutes, so near-duplicates share a ``story_id``.
 
 Everything is reproducible from ``seed`` (the default ``start`` is fixed, too). Each mention's ``raw``
-carries the ground truth under ``raw["scenario"]`` (brand, tone, role, incident), which the worker
-keeps but does not index (``raw`` is stored, not mapped).
+carries the ground truth under ``raw["scenario"]``, which the worker keeps but does not index (``raw``
+is stored, not mapped): brand, lang, tone, incident and role (baseline, noise, incident, critic,
+critic_reply, question, brand_reply, repost, copy_paste); questions and the critic's post add
+``answered`` and ``answer_id``, questions their ``intent`` (question, request, complaint), reposts and
+copies the ``story`` (id of the post they repeat; for copies, the first copy).
 
 Usage::
 
@@ -28,7 +44,9 @@ Usage::
     mentions = scenario.mentions()                 # sorted by published_at, timezone-aware
     start, end = scenario.incident_window()
     write_jsonl(mentions, "scenario.jsonl")        # for `lytter ingest jsonl` and friends
-    watch = scenario.watch_config()                # brands + queries + crisis keywords, for the watch YAML
+    watch = scenario.watch_config()                # brands, queries, owned accounts, reply targets, crisis keywords
+    watch_file = scenario.watch_file()             # the same as a watch file the worker reads (LYTTER_WATCH_FILE)
+    scenario.question_ids(answered=False)          # the questions nobody answers; copy_paste_ids() the campaign
     await replay(mentions, producer_send, speed=60, restamp=True)   # an hour in a minute, in live time
 
 or from a shell: ``python -m streams.sources.replay.scenario scenario.jsonl --seed 7 --watch watch.yaml``.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,11 @@ class BrandProfile:
     writes about the brand (and none of the others). ``topics`` are things people talk about, per
     language, in the form that fits "... with {topic} at {brand}" (definite nouns). ``product`` is the
     plural, definite thing that the incident is about (what gets recalled).
+
+    ``owned_accounts`` are the brand's own accounts per source, as a watch file lists them (Bluesky: the
+    handle and the DID; Mastodon ``@user@instance``), and ``reply`` its reply targets (the watch's
+    ``reply`` block); both as in deploy/watch.example.yaml, so the scenario's questions address accounts
+    the example watch knows, and the brand answers from them.
     """
 
     name: str
@@ -22,6 +28,8 @@ class BrandProfile:
     languages: Mapping[str, float]
     topics: Mapping[str, Sequence[str]]
     product: Mapping[str, str]
+    owned_accounts: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    reply: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def simple(cls, name: str, languages: Mapping[str, float] | None = None) -> "BrandProfile":
@@ -37,10 +45,27 @@ class BrandProfile:
             languages=dict(languages or {"da": 0.25, "nb": 0.25, "nn": 0.05, "sv": 0.25, "en": 0.2}),
             topics=_GENERIC_TOPICS,
             product=_GENERIC_PRODUCT,
+            owned_accounts={"bluesky": [f"{compact}.bsky.social"], "mastodon": [f"@{compact}@mastodon.social"]},
+            reply={"target_minutes": 60},
         )
 
     def main_language(self) -> str:
         return max(self.languages.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+    def account(self, source: str) -> str | None:
+        """The brand's account on ``source`` as its posts' author handle (not the DID), or None."""
+        for handle in self.owned_accounts.get(source, ()):
+            if not handle.startswith("did:"):
+                return handle.lstrip("@")
+        return None
+
+    def tag(self, source: str) -> str:
+        """How people @-mention the brand on ``source``: Bluesky ``@name.bsky.social``, Mastodon
+        ``@user@instance``, Reddit ``u/Name``, elsewhere ``@name`` (the forms streams.answer reads)."""
+        account = self.account(source)
+        if account is None:
+            return f"@{self.handle}"
+        return f"u/{account}" if source == "reddit" else f"@{account}"
 
 
 _GENERIC_TOPICS = {
@@ -68,6 +93,13 @@ BRANDS: dict[str, BrandProfile] = {
                 "en": ["the app", "the electricity bill", "the spot price plan", "customer service", "the home charger"],
             },
             product={"da": "ladeboksene", "nb": "ladeboksene", "nn": "ladeboksane", "sv": "laddboxarna", "en": "home chargers"},
+            owned_accounts={
+                "bluesky": ["nordlysenergi.bsky.social", "did:plc:nordlysenergiexample"],
+                "mastodon": ["@nordlysenergi@mastodon.social"],
+                "reddit": ["NordlysEnergi"],
+                "blog": ["nordlysenergi"],
+            },
+            reply={"target_minutes": 60, "by_source": {"bluesky": 30, "mastodon": 30}, "by_severity": {"critical": 15}},
         ),
         BrandProfile(
             name="Fjordbank",
@@ -82,6 +114,12 @@ BRANDS: dict[str, BrandProfile] = {
                 "en": ["online banking", "the app", "the savings account", "the card service", "the login"],
             },
             product={"da": "betalingskortene", "nb": "betalingskortene", "nn": "betalingskorta", "sv": "bankkorten", "en": "debit cards"},
+            owned_accounts={
+                "bluesky": ["fjordbank.bsky.social", "did:plc:fjordbankexample"],
+                "mastodon": ["@fjordbank@social.example"],
+                "reddit": ["Fjordbank"],
+            },
+            reply={"target_minutes": 120, "by_severity": {"critical": 30}},
         ),
         BrandProfile(
             name="Skandi Air",
@@ -96,6 +134,12 @@ BRANDS: dict[str, BrandProfile] = {
                 "en": ["the app", "check-in", "baggage handling", "the cabin service", "the loyalty programme"],
             },
             product={"da": "barnesæderne", "nb": "barnesetene", "nn": "barnesetene", "sv": "barnstolarna", "en": "child seats"},
+            owned_accounts={
+                "bluesky": ["skandiair.bsky.social", "did:plc:skandiairexample"],
+                "mastodon": ["@skandiair@mastodon.social"],
+                "reddit": ["SkandiAir"],
+            },
+            reply={"target_minutes": 45, "by_severity": {"critical": 15}},
         ),
         BrandProfile(
             name="Hygge Kaffe",
@@ -110,6 +154,8 @@ BRANDS: dict[str, BrandProfile] = {
                 "en": ["the coffee", "the app", "the Aarhus café", "the loyalty card", "the coffee subscription"],
             },
             product={"da": "kaffekapslerne", "nb": "kaffekapslene", "nn": "kaffikapslane", "sv": "kaffekapslarna", "en": "coffee pods"},
+            owned_accounts={"blog": ["hyggekaffe"], "mastodon": ["@hyggekaffe@mastodon.social"], "push": ["hyggekaffe"]},
+            reply={"target_minutes": 60},  # the example watch leaves it to the default (60 minutes)
         ),
     )
 }

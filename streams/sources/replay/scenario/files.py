@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--incident-at", type=float, default=40.0, help="minute the incident starts; negative: no incident")
     parser.add_argument("--burst-size", type=int, default=60)
     parser.add_argument("--start", type=datetime.fromisoformat, default=None, help="ISO start time with offset (default: fixed)")
-    parser.add_argument("--watch", type=Path, default=None, help="also write the brand-watch config (YAML) here")
+    parser.add_argument("--watch", type=Path, default=None, help="also write a watch file (YAML, for LYTTER_WATCH_FILE) for the scenario's brands here")
     args = parser.parse_args(argv)
     incident_at = None if args.incident_at < 0 else args.incident_at
     scenario = Scenario(
@@ -114,6 +114,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.watch:
         import yaml
 
-        args.watch.write_text(yaml.safe_dump(scenario.watch_config(), allow_unicode=True, sort_keys=False), encoding="utf-8")
+        args.watch.write_text(yaml.safe_dump(scenario.watch_file(), allow_unicode=True, sort_keys=False), encoding="utf-8")
         print(f"wrote the watch config to {args.watch}")
     return 0

@@ -35,9 +35,14 @@ class _Draft:
     author: _Author
     source: str
     tone: str
-    role: str  # baseline | noise | incident | critic | critic_reply
+    role: str  # baseline | noise | incident | critic | critic_reply | question | brand_reply | repost | copy_paste
     brand: str | None
     parent: "_Draft | None" = None
+    incident: bool = False
+    kind: str | None = None  # None: post, or reply/comment when it has a parent
+    intent: str | None = None  # question | request | complaint, for the planted questions
+    answer: "_Draft | None" = None  # the brand's reply to this question
+    story: "_Draft | None" = None  # the post a repost or copy repeats
     likes: int = 0
     shares: int = 0
     views: int | None = None

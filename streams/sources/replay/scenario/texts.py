@@ -279,3 +279,135 @@ _SURNAMES = {
     "sv": ["Andersson", "Johansson", "Lind", "Karlsson", "Nilsson", "Berg"],
     "en": ["Smith", "Jones", "Taylor", "Brown", "Walker", "Wilson"],
 }
+
+# --------------------------------------------------------------------------------------------------
+# the answer loop: questions addressed to a brand ({H}: the brand's account in the form the source
+# uses), the brand's answers ({a}: the asker), and the incident's questions and the brand's statement
+
+_QUESTIONS: dict[str, dict[str, list[str]]] = {
+    "da": {
+        "question": [
+            "{H} hvornår kommer den nye version af appen? Kan ikke finde noget på jeres side.",
+            "Hej {H}, kan man skifte abonnement uden gebyr? Spørger for en ven 🙂",
+            "{H} er der noget galt med {t} i dag, eller er det bare mig?",
+        ],
+        "request": [
+            "{H} kan I ringe mig op om {t}? Jeg har skrevet to gange uden svar.",
+            "Hej {H}, vil I sende mig en kopi af min seneste faktura? Kan ikke hente den i appen.",
+        ],
+        "complaint": [
+            "{H} jeg er blevet trukket to gange for det samme. Hvem kan hjælpe?",
+            "{H} appen har ikke virket siden i går, og ingen svarer. Elendig service.",
+        ],
+    },
+    "nb": {
+        "question": [
+            "{H} når kommer den nye versjonen av appen? Finner ingenting på nettsidene deres.",
+            "Hei {H}, kan man bytte avtale uten gebyr? Spør for en venn 🙂",
+            "{H} er det noe galt med {t} i dag, eller er det bare meg?",
+            "{H} hvordan endrer jeg adressen min? Finner det ikke i appen.",
+        ],
+        "request": [
+            "{H} kan dere ringe meg opp om {t}? Har sendt to meldinger uten svar.",
+            "Hei {H}, kan dere sende meg en kopi av siste faktura? Får ikke lastet den ned.",
+        ],
+        "complaint": [
+            "{H} jeg er trukket to ganger for det samme. Hvem kan hjelpe meg?",
+            "{H} appen har ikke virket siden i går, og ingen svarer. Elendig service.",
+        ],
+    },
+    "nn": {
+        "question": [
+            "{H} når kjem den nye versjonen av appen? Finn ingenting på nettsidene dykkar.",
+            "Hei {H}, kan ein byte avtale utan gebyr?",
+            "{H} er det noko gale med {t} i dag, eller er det berre eg?",
+        ],
+        "request": ["{H} kan de ringje meg om {t}? Eg har sendt to meldingar utan svar."],
+        "complaint": ["{H} eg er trekt to gonger for det same. Kven kan hjelpe meg?"],
+    },
+    "sv": {
+        "question": [
+            "{H} när kommer den nya versionen av appen? Hittar inget på er sida.",
+            "Hej {H}, går det att byta abonnemang utan avgift?",
+            "{H} är det något fel på {t} idag, eller är det bara jag?",
+        ],
+        "request": [
+            "{H} kan ni ringa upp mig om {t}? Har mejlat två gånger utan svar.",
+            "Hej {H}, kan ni skicka en kopia på min senaste faktura? Den går inte att ladda ner.",
+        ],
+        "complaint": ["{H} jag har blivit debiterad två gånger för samma sak. Vem kan hjälpa mig?"],
+    },
+    "en": {
+        "question": [
+            "{H} when is the new version of the app coming? Can't find anything on your site.",
+            "Hi {H}, can I switch plans without a fee?",
+            "{H} is something wrong with {t} today or is it just me?",
+        ],
+        "request": ["{H} could someone call me back about {t}? I've written twice with no answer."],
+        "complaint": ["{H} I've been charged twice for the same thing. Who can help?"],
+    },
+}
+
+_BRAND_REPLIES: dict[str, list[str]] = {
+    "da": [
+        "{a} Hej, og tak for din besked! Vi har sendt dig en privat besked, så vi kan se på det sammen. Mvh. kundeservice, {b}",
+        "{a} Tak fordi du skriver. Det er løst nu, prøv gerne igen, og skriv til os, hvis det stadig driller. Mvh. {b}",
+    ],
+    "nb": [
+        "{a} Hei, og takk for meldingen! Vi har sendt deg en privat melding, så ser vi på det sammen. Hilsen kundeservice i {b}",
+        "{a} Takk for at du sier fra. Det er fikset nå, prøv gjerne igjen og gi oss beskjed om noe fortsatt ikke virker. Hilsen {b}",
+        "{a} Hei! Det kan du gjøre under Min side i appen. Hilsen {b}",
+    ],
+    "nn": ["{a} Hei, og takk for meldinga! Vi har sendt deg ei privat melding, så ser vi på det saman. Helsing kundeservice i {b}"],
+    "sv": [
+        "{a} Hej och tack för ditt meddelande! Vi har skickat ett DM så tittar vi på det tillsammans. Hälsningar kundtjänst, {b}",
+        "{a} Tack för att du hör av dig. Det är åtgärdat nu, testa gärna igen. Hälsningar {b}",
+    ],
+    "en": [
+        "{a} Hi, and thanks for reaching out! We've sent you a DM so we can look into it together. The {b} team",
+        "{a} Thanks for letting us know. It's fixed now, please try again and tell us if anything still fails. The {b} team",
+    ],
+}
+
+_INCIDENT_QUESTIONS: dict[str, list[str]] = {
+    "da": ["{H} jeg har en af {p} fra jer derhjemme. Er den sikker at bruge, eller skal jeg slukke den nu?"],
+    "nb": [
+        "{H} jeg har en av {p} fra dere hjemme. Er den trygg å bruke, eller må jeg slå den av nå?",
+        "{H} får vi pengene tilbake for {p}? Hva skal vi kunder gjøre?",
+    ],
+    "nn": ["{H} eg har ein av {p} frå dykk heime. Er han trygg å bruke, eller må eg slå han av no?"],
+    "sv": ["{H} jag har en av {p} från er hemma. Är den säker att använda, eller ska jag stänga av den nu?"],
+    "en": ["{H} I have one of your {p} at home. Is it safe to use, or should I switch it off now?"],
+}
+
+_BRAND_STATEMENT: dict[str, str] = {
+    "da": "{a} Vi tager det her meget alvorligt. Stop med at bruge {p}, indtil vi har undersøgt sagen; vi sender mere information i løbet af dagen. Mvh. {b}",
+    "nb": "{a} Vi tar dette svært alvorlig. Slutt å bruke {p} til vi har undersøkt saken; vi sender mer informasjon i løpet av dagen. Hilsen {b}",
+    "nn": "{a} Vi tek dette svært alvorleg. Slutt å bruke {p} til vi har undersøkt saka; vi sender meir informasjon i løpet av dagen. Helsing {b}",
+    "sv": "{a} Vi tar det här på största allvar. Sluta använda {p} tills vi har utrett saken; vi skickar mer information under dagen. Hälsningar {b}",
+    "en": "{a} We take this very seriously. Please stop using the {p} until we have looked into it; we will share more information today. The {b} team",
+}
+
+# --------------------------------------------------------------------------------------------------
+# stories: reposts of a post ({x}: its text, {u}: its author) and the incident's copy-paste text
+
+_REPOSTS = ["RT @{u}: {x}", "{x} via @{u}", "RT @{u} {x}"]
+_QUOTES: dict[str, list[str]] = {
+    "da": ["Præcis det her! {x}", "Enig 👇 {x}", "Godt sagt. {x}"],
+    "nb": ["Akkurat dette! {x}", "Enig 👇 {x}", "Godt sagt. {x}"],
+    "nn": ["Akkurat dette! {x}", "Einig 👇 {x}"],
+    "sv": ["Precis det här! {x}", "Håller med 👇 {x}"],
+    "en": ["Exactly this! {x}", "Agreed 👇 {x}", "Well said. {x}"],
+}
+
+#: One complaint that many accounts post within minutes (a "post this now" call), per language. Worded
+#: so that the demo's sentiment model reads it as negative (a calmer "we demand ..." version was scored
+#: positive, which hid the copies from the negative-surge rule).
+_COPY_PASTE: dict[str, str] = {
+    "da": "Det her er en skandale. {b} solgte {p}, selv om de vidste, at de var farlige. Kræv en tilbagekaldelse og boykot {b}, indtil de tager ansvar. Del videre.",
+    "nb": "Dette er en skandale. {b} solgte {p} selv om de visste at de var farlige. Krev tilbakekalling og boikott {b} til de tar ansvar. Del videre.",
+    "nn": "Dette er ein skandale og eit svik. {b} selde {p} sjølv om dei visste at dei var farlege. Krev tilbakekalling og boikott {b} til dei tek ansvar.",
+    "sv": "Det här är en skandal och ett svek. {b} sålde {p} fast de visste att de var farliga. Kräv en återkallelse och bojkotta {b} tills de tar ansvar.",
+    "en": "This is a scandal. {b} sold the {p} knowing they were dangerous. Demand a recall and boycott {b} until they take responsibility. Share this.",
+}
+_COPY_PREFIX = {"da": "Seriøst. ", "nb": "Seriøst. ", "nn": "Seriøst. ", "sv": "Allvarligt. ", "en": "Seriously. "}

@@ -5,6 +5,7 @@ import json
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +14,13 @@ import yaml
 from streams.processing.validate import Invalid, parse_mention
 from streams.query import compile_query
 from streams.schema import Mention
+from streams.answer import addressed_brands, mentioned_handles, needs_reply, owned_by
+from streams.schema import EnrichedMention
 from streams.sources.replay.scenario import BRANDS, CRISIS_KEYWORDS, DEFAULT_START, Scenario, main, replay, write_jsonl
+from streams.stories import StoryIndex, is_campaign
+from streams.watch.file import load_watch, parse_watch
+
+EXAMPLE_WATCH = Path(__file__).resolve().parents[4] / "deploy" / "watch.example.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +120,8 @@ def test_influential_critic_and_the_replies_to_it(scenario, mentions):
 def test_baseline_rates_within_bounds():
     for seed in range(1, 6):
         scenario = Scenario(seed=seed, incident_at_minute=None, baseline_minutes=60)
-        counts = Counter(truth(m)["brand"] for m in scenario.mentions() if truth(m)["role"] == "baseline")
+        # the brand's Poisson process: chatter and the questions among it (reposts and answers come on top)
+        counts = Counter(truth(m)["brand"] for m in scenario.mentions() if truth(m)["role"] in ("baseline", "question"))
         assert set(counts) == set(BRANDS)
         for brand, rate in scenario.brand_rates().items():
             assert 2.0 <= rate <= 5.0
@@ -255,4 +263,186 @@ def test_write_jsonl_and_cli(tmp_path, scenario, mentions):
     out, watch = tmp_path / "cli.jsonl", tmp_path / "watch.yaml"
     assert main([str(out), "--seed", "7", "--watch", str(watch)]) == 0
     assert out.read_bytes() == path.read_bytes()
-    assert yaml.safe_load(watch.read_text(encoding="utf-8")) == scenario.watch_config()
+    assert yaml.safe_load(watch.read_text(encoding="utf-8")) == scenario.watch_file()
+    assert [b.name for b in load_watch(watch).brands] == list(BRANDS)  # a watch file the worker can read
+
+
+# ------------------------------------------------------------------------------ the answer loop
+
+
+def scenario_watch(sc: Scenario, **kwargs):
+    return parse_watch(yaml.safe_dump(sc.watch_file(**kwargs), allow_unicode=True), "scenario watch")
+
+
+def enriched(mention: Mention, brands: list[str], intent: str | None = None) -> EnrichedMention:
+    return EnrichedMention(mention=mention, lang=truth(mention)["lang"], lang_confidence=1.0, brands=brands, intent=intent)
+
+
+def minutes_between(a: Mention, b: Mention) -> float:
+    return (b.published_at - a.published_at).total_seconds() / 60
+
+
+def test_questions_are_addressed_to_the_brands_own_accounts_in_every_language(scenario, mentions):
+    watch = scenario_watch(scenario)
+    questions = [m for m in mentions if truth(m)["role"] == "question"]
+    assert {truth(m)["lang"] for m in questions} == {"da", "nb", "nn", "sv", "en"}
+    assert {truth(m)["intent"] for m in questions} == {"question", "request", "complaint"}
+    for question in questions:
+        brand = truth(question)["brand"]
+        tagged = [watch.owner_of(question.source, h) for h in mentioned_handles(question.source, question.text)]
+        assert brand in tagged, (question.source, question.text)  # the @handle in the form the source uses
+        item = enriched(question, [brand], truth(question)["intent"])
+        assert addressed_brands(item, watch) == [brand]
+        assert needs_reply(item, [brand], owned_by(item, watch))
+    # the worker's rule baseline (no intent head) must not read a planted question as praise: praise waits for nobody
+    from models.intent.rules import rule_intent
+
+    assert not [m.text for m in questions if rule_intent(m.text, truth(m)["lang"]).label == "praise"]
+    bluesky = [m for m in questions if m.source == "bluesky" and truth(m)["brand"] == "Fjordbank"]
+    assert bluesky and all("@fjordbank.bsky.social" in m.text for m in bluesky)
+
+
+def test_some_questions_are_answered_by_the_brand_minutes_later_and_some_never(scenario, mentions):
+    watch = scenario_watch(scenario)
+    by_id = {m.id: m for m in mentions}
+    online = DEFAULT_START + timedelta(minutes=scenario.support_online_at_minute)
+    answered, unanswered = scenario.question_ids(answered=True), scenario.question_ids(answered=False)
+    assert len(answered) >= 10 and len(unanswered) >= 10
+    for brand in BRANDS:  # every brand has both, so the demo shows an answered and an overdue item per brand
+        assert any(truth(by_id[i])["brand"] == brand for i in answered), brand
+        assert any(truth(by_id[i])["brand"] == brand and by_id[i].published_at < online for i in unanswered), brand
+    for question_id in answered:
+        question = by_id[question_id]
+        answer = by_id[truth(question)["answer_id"]]
+        brand = truth(question)["brand"]
+        assert answer.parent_id == question.id and truth(answer)["role"] == "brand_reply"
+        assert answer.source == question.source and answer.kind in ("reply", "comment")
+        assert owned_by(enriched(answer, [brand]), watch) == brand  # written by the brand's own account
+        assert answer.text.startswith(f"@{question.author.handle}")
+        assert question.published_at >= online
+        low, high = (3, 10) if truth(question)["incident"] else scenario.reply_delay_minutes
+        assert low <= minutes_between(question, answer) <= high
+    assert all(by_id[i].engagement.replies == sum(m.parent_id == i for m in mentions) for i in unanswered)
+    replies = [m for m in mentions if truth(m)["role"] == "brand_reply"]
+    assert {m.parent_id for m in replies} <= set(answered) | {scenario.critic_mention_id()}
+    item = enriched(replies[0], [truth(replies[0])["brand"]])
+    assert not needs_reply(item, addressed_brands(item, watch), owned_by(item, watch))
+
+
+def test_the_brand_answers_the_critic_and_some_worried_customers_after_the_burst(scenario, mentions):
+    by_id = {m.id: m for m in mentions}
+    critic = by_id[scenario.critic_mention_id()]
+    statement = by_id[truth(critic)["answer_id"]]
+    assert statement.author.handle == "nordlysenergi.bsky.social" and statement.parent_id == critic.id
+    assert 4 <= minutes_between(critic, statement) <= 8 and statement.id not in scenario.incident_mention_ids()
+    incident_questions = [i for i in scenario.question_ids() if i in scenario.incident_mention_ids()]
+    assert incident_questions and all(truth(by_id[i])["brand"] == "Nordlys Energi" for i in incident_questions)
+
+
+def test_watch_config_owned_accounts_and_reply_targets_agree_with_the_example_watch(scenario):
+    example, ours = load_watch(EXAMPLE_WATCH), scenario_watch(scenario)
+    for name in BRANDS:
+        assert ours.brand(name).owned_accounts == example.brand(name).owned_accounts, name
+        for source in ("bluesky", "mastodon", "reddit", "blog"):
+            for severity in ("info", "warning", "critical"):
+                assert ours.reply_target(name, source, severity, 60.0) == example.reply_target(name, source, severity, 60.0)
+    fast = scenario_watch(scenario, reply_target_minutes=4)
+    assert {fast.reply_target(name, "bluesky", "critical", 60.0) for name in BRANDS} == {4}
+
+
+# ------------------------------------------------------------------------------ stories
+
+
+def assign_stories(mentions: list[Mention]) -> dict[str, str]:
+    index = StoryIndex({}, clock=lambda: mentions[-1].published_at.timestamp())
+    return {m.id: index.assign(m.id, m.text, m.published_at.timestamp(), m.author.handle).story_id for m in mentions}, index
+
+
+def test_reposts_join_the_story_of_the_post_they_repeat(mentions):
+    stories, _ = assign_stories(mentions)
+    reposts = [m for m in mentions if truth(m)["role"] == "repost"]
+    assert len(reposts) >= 10 and {m.kind for m in reposts} == {"share", "quote"}
+    by_id = {m.id: m for m in mentions}
+    joined = 0
+    for repost in reposts:
+        original = by_id[truth(repost)["story"]]
+        assert original.published_at < repost.published_at and truth(original)["brand"] == truth(repost)["brand"]
+        joined += stories[repost.id] == stories[original.id]
+    # templated chatter makes look-alike stories across brands, so a quote may join a closer one
+    assert joined >= 0.8 * len(reposts), (joined, len(reposts))
+    assert any(m.text.startswith("RT @") for m in reposts) and any(" via @" in m.text for m in reposts)
+
+
+def test_copy_paste_burst_is_one_story_that_the_campaign_flag_catches(scenario, mentions):
+    copies = [m for m in mentions if m.id in set(scenario.copy_paste_ids())]
+    assert len(copies) == scenario.copy_paste_size == 24
+    assert len({m.author.handle for m in copies}) == len(copies)  # distinct accounts
+    start, end = scenario.incident_window()
+    assert all(start <= m.published_at < end for m in copies) and copies[-1].published_at - copies[0].published_at <= timedelta(minutes=2)
+    assert len({m.text for m in copies}) > 3  # small edits, not one identical string
+    assert all(m.id in scenario.incident_mention_ids() for m in copies)
+    stories, index = assign_stories(mentions)
+    assert len({stories[m.id] for m in copies}) == 1
+    signal = index.campaign_signal(stories[copies[0].id])
+    assert signal.authors >= 20 and is_campaign(signal), signal
+    # the organic chatter before the incident is not flagged
+    before = {stories[m.id] for m in mentions if m.published_at < start}
+    assert not any(is_campaign(index.campaign_signal(s)) for s in before)
+
+
+def test_answer_and_story_arguments_are_checked():
+    with pytest.raises(ValueError, match="answer_share"):
+        Scenario(answer_share=1.5)
+    with pytest.raises(ValueError, match="reply_delay_minutes"):
+        Scenario(reply_delay_minutes=(5, 2))
+    quiet = Scenario(seed=2, question_share=0, repost_share=0, copy_paste_size=0, baseline_minutes=30, incident_at_minute=16)
+    roles = Counter(truth(m)["role"] for m in quiet.mentions())
+    assert roles["question"] == roles["repost"] == roles["copy_paste"] == 0
+    assert roles["brand_reply"] == 1  # only the statement to the critic
+
+
+# ------------------------------------------------------------------------------ the demo's timing
+
+
+def test_demo_timing_raises_unanswered_alerts_without_racing_the_answers():
+    """The demo replays the scenario shifted to end now at DEMO_SPEED while reply deadlines run on the
+    wall clock (streams/cli/demo.py): answers must beat their deadlines, and the backlog must not."""
+    from streams.cli.demo import DEMO_MINUTES, DEMO_REPLY_TARGET_MINUTES, DEMO_SPEED, demo_scenario
+
+    sc = demo_scenario()
+    mentions = sc.mentions()
+    by_id = {m.id: m for m in mentions}
+    replay_start = 0.0  # wall seconds; the scenario's last mention is stamped replay_start
+    last = mentions[-1].published_at
+
+    def stamped(m: Mention) -> float:  # the shifted published_at, in wall seconds
+        return replay_start - (last - m.published_at).total_seconds()
+
+    def arrives(m: Mention) -> float:
+        return replay_start + (m.published_at - mentions[0].published_at).total_seconds() / DEMO_SPEED
+
+    target = 60 * DEMO_REPLY_TARGET_MINUTES
+    replay_end = replay_start + 60 * DEMO_MINUTES / DEMO_SPEED
+    for question_id in sc.question_ids(answered=True) + [sc.critic_mention_id()]:
+        question = by_id[question_id]
+        answer = by_id[truth(question)["answer_id"]]
+        assert arrives(answer) < stamped(question) + target - 60, question.text  # a minute to spare
+    overdue = {truth(by_id[i])["brand"] for i in sc.question_ids(answered=False) if stamped(by_id[i]) + target < replay_end}
+    assert len(overdue) >= 3, overdue
+
+
+def test_demo_watch_keeps_the_example_brands_and_sets_the_demo_reply_target(tmp_path):
+    from streams.cli.demo import DEMO_REPLY_TARGET_MINUTES, EXAMPLE_WATCH, demo_scenario, demo_watch
+    from streams.settings import Settings
+
+    settings = Settings(services_dir=tmp_path / "services", watch_file=EXAMPLE_WATCH)
+    written = demo_watch(settings, demo_scenario()).watch_file
+    assert written == tmp_path / "demo-watch.yaml"
+    watch, example = load_watch(written), load_watch(EXAMPLE_WATCH)
+    assert [b.name for b in watch.brands] == [b.name for b in example.brands]  # the corpus brands stay
+    for name in BRANDS:
+        assert watch.brand(name).owned_accounts == example.brand(name).owned_accounts
+        assert watch.reply_target(name, "bluesky", "critical", 60.0) == DEMO_REPLY_TARGET_MINUTES
+    own = tmp_path / "mine.yaml"
+    own.write_text(EXAMPLE_WATCH.read_text(encoding="utf-8"), encoding="utf-8")
+    assert demo_watch(settings.model_copy(update={"watch_file": own}), demo_scenario()).watch_file == own
