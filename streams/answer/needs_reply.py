@@ -8,7 +8,11 @@ A mention is **addressed** to a brand when
   ``u/Name`` or ``/u/Name`` (and ``@Name``); other sources ``@handle``;
 * it is a reply or comment in a thread that one of the brand's accounts started or joined
   (``thread_owner``, which :class:`~streams.answer.tracker.ReplyTracker` knows); or
-* it is a question, request or complaint (``intent``) whose matched ``brands`` name the brand.
+* it is a top-level post (or a quote) that is a question, request or complaint (``intent``, with the
+  classifier at least :data:`IMPLICIT_MIN_CONFIDENCE` sure) whose matched ``brands`` name the brand.
+  A comment or reply in somebody else's thread that names the brand without tagging it talks to that
+  thread ("I've wondered about that with Skandi Air too"), not to the brand: counting those filled the
+  demo's queue with conversations among customers.
 
 Only brands with ``owned_accounts`` in the watch are addressed: a brand without an account cannot
 answer, and waiting for it would only raise alerts nobody can close. A brand's own post is never
@@ -33,8 +37,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ASKING_INTENTS", "addressed_brands", "mentioned_handles", "needs_reply", "owned_by"]
 
-#: Intents that address a brand merely by naming it.
+#: Intents that address a brand merely by naming it ...
 ASKING_INTENTS = frozenset({"question", "request", "complaint"})
+#: ... in a mention that speaks to everyone, not inside somebody else's thread ...
+IMPLICIT_KINDS = frozenset({"post", "quote"})
+#: ... when the intent classifier is at least this sure (the rules' fixed 0.5 passes).
+IMPLICIT_MIN_CONFIDENCE = 0.5
 
 # (?<![\w@./]) keeps e-mail addresses (kontakt@nordlys.dk) and URLs (example.com/@user) out.
 _BLUESKY = re.compile(r"(?<![\w@./])@([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)", re.IGNORECASE)
@@ -63,7 +71,7 @@ def addressed_brands(enriched: EnrichedMention, watch: Watch, thread_owner: str 
     found = [watch.owner_of(mention.source, handle) for handle in mentioned_handles(mention.source, text)]
     if thread_owner is not None:
         found.append(thread_owner)
-    if enriched.intent in ASKING_INTENTS:
+    if enriched.intent in ASKING_INTENTS and mention.kind in IMPLICIT_KINDS and (enriched.intent_confidence or 1.0) >= IMPLICIT_MIN_CONFIDENCE:
         found.extend(enriched.brands)
     author_brand = owned_by(enriched, watch)
     out = []

@@ -69,3 +69,19 @@ def test_deleted_and_shared_mentions_need_no_reply(watch, mention):
     share = mention("m2", "@nordlys.bsky.social hvor er min regning?", kind="share")
     assert needs_reply(deleted, ["Nordlys"], None) is False
     assert needs_reply(share, addressed_brands(share, watch), None) is False
+
+
+def test_a_reply_in_a_customers_thread_naming_the_brand_is_not_addressed_to_it(watch, mention):
+    # customers talking among themselves; tagging the brand, or the brand's own thread, would address it
+    item = mention("m2", "Det har jeg også undret mig over med Fjordbank", parent="m1", intent="complaint", brands=["Fjordbank"])
+    assert addressed_brands(item, watch) == []
+    tagged = mention("m3", "@fjordbank.bsky.social det har jeg også oplevet", parent="m1", intent="complaint", brands=["Fjordbank"])
+    assert addressed_brands(tagged, watch) == ["Fjordbank"]
+
+
+def test_an_unsure_intent_does_not_address_a_brand_by_name_alone(watch, mention):
+    item = mention("m1", "Fjordbank og renten, hmm", intent="question", brands=["Fjordbank"])
+    item.intent_confidence = 0.3
+    assert addressed_brands(item, watch) == []
+    item.intent_confidence = 0.8
+    assert addressed_brands(item, watch) == ["Fjordbank"]
