@@ -187,8 +187,8 @@ def scenario(
     from streams.sources.replay.scenario import Scenario
 
     if watch_out is not None:
-        config = Scenario(seed=seed, baseline_minutes=minutes, incident_at_minute=incident_at).watch_config()
-        watch = {"brands": [{"name": b["name"], "query": b["query"]} for b in config["brands"]], "alerts": {"crisis_keyword": {"keywords": config["crisis_keywords"]}}}
+        # brands with queries, owned accounts and reply targets, and the crisis keywords: what the worker reads
+        watch = Scenario(seed=seed, baseline_minutes=minutes, incident_at_minute=incident_at).watch_file()
         watch_out.write_text(yaml.safe_dump(watch, allow_unicode=True), encoding="utf-8")
         console.print(f"wrote the scenario's brand watch to {watch_out} (point LYTTER_WATCH_FILE at it)")
     with clear_errors():
