@@ -1,6 +1,7 @@
 """Needs-reply detection and answers on the scenario, through the real worker with the sentiment model
 and its intent head: the planted customer questions (ground truth in ``raw["scenario"]``) are found, the
-brands' own replies mark them answered with the right response time, and the copy-paste burst is one story.
+brands' own replies mark them answered with the right response time, the copy-paste burst is one story,
+and the incident's emerging terms are its crisis words.
 """
 
 from __future__ import annotations
@@ -8,7 +9,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from streams.sources.replay.scenario import Scenario
+from collections import Counter
+from datetime import timedelta
+
+from streams.query.terms import emerging_terms
+from streams.sinks.elasticsearch import sync_client
+from streams.sources.replay.scenario import CRISIS_KEYWORDS, Scenario
 from tests.integration.helpers import indexed_count, indexed_docs, wait_for
 from tests.integration.test_alerts_scenario import publish
 
@@ -38,10 +44,16 @@ def test_the_scenarios_questions_need_replies_and_the_brands_answers_are_found(s
     questions = set(sc.question_ids())
     flagged = {i for i, d in docs.items() if d.get("needs_reply")}
     recall = len(questions & flagged) / len(questions)
-    precision = len(questions & flagged) / len(flagged)
-    print(f"needs-reply on the scenario: {len(questions)} planted questions, {len(flagged)} flagged; recall {recall:.2f}, precision {precision:.2f}")
+    # Besides the planted questions (tagged with the brand's handle), the issue's rule also queues top-level
+    # questions, requests and complaints that name a brand: the scenario's negative chatter and its crowd
+    # questions ("what are your experiences with Nordlys Energi?"). Praise must not be queued.
+    tone = Counter(by_id[i].raw["scenario"].get("tone") for i in flagged - questions)
+    print(f"needs-reply on the scenario: {len(questions)} planted questions, recall {recall:.2f}; {len(flagged)} flagged, "
+          f"the others by ground-truth tone: {dict(tone)}")
     assert recall >= 0.9, sorted(questions - flagged)
-    assert precision >= 0.5, sorted(flagged - questions)[:20]
+    positive = [i for i in flagged if by_id[i].raw["scenario"].get("tone") == "positive"]
+    assert len(positive) <= 0.1 * len(flagged), [by_id[i].text for i in positive][:10]
+    assert not any(by_id[i].raw["scenario"]["role"] in ("noise", "brand_reply") for i in flagged)
 
     for q in sc.question_ids(answered=True):
         answer = by_id[by_id[q].raw["scenario"]["answer_id"]]
@@ -52,3 +64,13 @@ def test_the_scenarios_questions_need_replies_and_the_brands_answers_are_found(s
 
     stories = {docs[i]["story_id"] for i in sc.copy_paste_ids()}
     assert len(stories) == 1, stories  # 24 accounts, small edits: one story
+
+    start, end = sc.incident_window()
+    client = sync_client(settings)
+    try:
+        terms = [t["term"] for t in emerging_terms(client, settings, brand=sc.incident_brand, start=start, end=end + timedelta(minutes=5))]
+    finally:
+        client.close()
+    print(f"emerging terms of the incident: {terms}")
+    crisis_words = {w.casefold().rstrip("*") for words in CRISIS_KEYWORDS.values() for w in words}
+    assert any(any(term.lstrip("#").startswith(w) for w in crisis_words) for term in terms[:5]), terms

@@ -93,7 +93,7 @@ class WebInbox:
     url: str
 
 
-#: How the queue gets filled; the lead can add ("worker", fill_from_worker_run) with the same signature.
+#: How the queue gets filled for the page tests (a real worker run: test_page_shows_a_mention_from_a_real_worker_run...).
 FILLERS: dict[str, Callable[[Settings, list[EnrichedMention]], None]] = {"direct": fill_by_indexing}
 
 
@@ -180,3 +180,46 @@ def test_page_says_so_when_elasticsearch_is_down(lytter, browser):  # noqa: F811
         browser.get(f"{server.url}/")
         WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "error").is_displayed())
         assert "Elasticsearch" in browser.find_element(By.ID, "error").text
+
+
+def test_page_shows_a_mention_from_a_real_worker_run_and_an_action_reaches_it(lytter, worker_factory, browser, tmp_path):  # noqa: F811
+    """The whole path: a customer's post through Kafka and the worker (needs-reply decided there), shown
+    on the page, handled with a click, and the document in Elasticsearch changed."""
+    from datetime import datetime, timedelta, timezone
+
+    import yaml
+
+    from streams.schema import Mention
+    from streams.sources.producer import MentionProducer
+
+    watch = tmp_path / "watch.yaml"
+    watch.write_text(yaml.safe_dump({"brands": [{"name": "Fjordbank", "query": "fjordbank", "owned_accounts": {"mastodon": ["@fjordbank@bank.example"]}}]}))
+    settings = lytter.model_copy(update={"watch_file": watch, "web_token": SecretStr(TOKEN), "web_port": free_port(), "inbox_user": "web-test"})
+    worker = worker_factory(settings)
+    wait_for(lambda: "worker ready" in worker.log_tail(400), 120, "worker ready", worker)
+    text = f"@fjordbank@bank.example {HOSTILE} Hvornår virker appen igen?"
+    with MentionProducer(settings) as producer:
+        producer.send_mention(Mention(id="w-live", source="mastodon", text=text, published_at=datetime.now(timezone.utc) - timedelta(minutes=5),
+                                      author={"handle": "kunde@mastodon.example", "followers": 300}))
+    wait_for(lambda: inbox_doc(settings, "w-live").get("needs_reply") is True, 60, "the worker to queue the mention", worker)
+    with WebServer(settings) as server:
+        browser.get(f"{server.url}/login")
+        browser.find_element(By.ID, "token").send_keys(TOKEN)
+        browser.find_element(By.ID, "login-button").click()
+        row = WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-id="w-live"]')))
+        assert HOSTILE in row.find_element(By.CSS_SELECTOR, "td.text").text
+        assert browser.execute_script("return typeof window.__pwned") == "undefined"
+        browser.save_screenshot("/tmp/inbox-worker-run.png")
+        row.find_element(By.CSS_SELECTOR, 'button[data-action="handled"]').click()
+        wait_for(lambda: inbox_of(settings, "w-live").get("status") == "handled", 20, "the click to reach the document")
+    assert inbox_of(settings, "w-live")["audit"][-1]["by"] == "web-test"
+
+
+def inbox_doc(settings: Settings, mention_id: str) -> dict:
+    client = sync_client(settings)
+    try:
+        client.indices.refresh(index=settings.es_index_prefix)
+        hits = client.search(index=settings.es_index_prefix, query={"ids": {"values": [mention_id]}})["hits"]["hits"]
+        return hits[0]["_source"] if hits else {}
+    finally:
+        client.close()
