@@ -41,7 +41,7 @@ NB = _words(
     meg mellom men mens mer mest min mindre mine mitt mot må måtte ned nei nemlig noe noen nok nå når
     ofte og også om opp oss over på rundt sammen seg selv selvom siden sin sine sitt skal skulle snart
     som så sånn til tross uten under ut var ved vel veldig verken via vil ville vi vår våre vårt være
-    vært aldri egentlig dere deres okay ok hei hmm sikkert visst ganske nokså akkurat
+    vært aldri egentlig dere deres okay ok hei hmm sikkert visst ganske nokså akkurat tar ta tok videre
     """
 )
 
