@@ -123,6 +123,8 @@ def test_an_unanswered_question_raises_an_alert_at_its_target_and_the_reply_clos
     # not before the target: raised by the wall-clock timer once the target passed, within a few ticks
     assert opened >= due - timedelta(seconds=1), (opened, due)
     delay = (datetime.now(timezone.utc) - due).total_seconds()
+    print(f"unanswered alert: target passed at {due.isoformat()}, alert opened at {opened.isoformat()} "
+          f"({(opened - due).total_seconds():.1f} s after), indexed and seen by the test {delay:.1f} s after")
     assert delay < 30, delay
     assert alert["brand"] == "Fjordbank" and alert["status"] == "open"
     assert "it:ask:9" in alert["evidence"]["mention_ids"]
