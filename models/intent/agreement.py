@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import random
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
 from models.intent import INTENTS
 from models.intent.dataset import DATA_DIR, LANGS, IntentExample, load_examples
+from models.sentiment.agreement import cohen_kappa
 
 SECOND_DIR = DATA_DIR / "second"
 SAMPLE_SHARE = 0.10
@@ -26,16 +26,6 @@ def sample(examples: Sequence[IntentExample], lang: str, share: float = SAMPLE_S
     pool = sorted((e for e in examples if e.lang == lang), key=lambda e: e.id)
     rng = random.Random(f"lytter-intent-agreement-{lang}")
     return sorted(rng.sample(pool, max(1, round(share * len(pool)))) if pool else [], key=lambda e: e.id)
-
-
-def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
-    n = len(a)
-    if n == 0:
-        return float("nan")
-    observed = sum(x == y for x, y in zip(a, b)) / n
-    ca, cb = Counter(a), Counter(b)
-    expected = sum(ca[label] * cb[label] for label in INTENTS) / (n * n)
-    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
 def second_labels(lang: str, directory: Path = SECOND_DIR) -> dict[str, str]:

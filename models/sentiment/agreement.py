@@ -42,7 +42,7 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
         return float("nan")
     observed = sum(x == y for x, y in zip(a, b)) / n
     ca, cb = Counter(a), Counter(b)
-    expected = sum(ca[label] * cb[label] for label in LABELS) / (n * n)
+    expected = sum(ca[label] * cb[label] for label in set(ca) | set(cb)) / (n * n)  # any label set (intent too)
     return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
