@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from elasticsearch import exceptions as es_exceptions
@@ -90,7 +91,8 @@ def build_digest(
     watch = watch or load_watch(settings.watch_file)
     brands, comparison = brands_for(watch, brand, f"the watch file {settings.watch_file} (LYTTER_WATCH_FILE)")
     generated_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    period = Period.ending(generated_at, length, digest_zone(settings))
+    own = watch.brand(brand) if brand else None  # a brand's own time zone (the watch file) before the setting's
+    period = Period.ending(generated_at, length, ZoneInfo(own.timezone) if own is not None and own.timezone else digest_zone(settings))
     timings: dict[str, float] = {}
 
     started = time.perf_counter()

@@ -118,7 +118,20 @@ class Brand(BaseModel):
     competitors: list[str] = Field(default_factory=list, description="Names of other brands in this file to compare with")
     owned_accounts: dict[str, list[str]] = Field(default_factory=dict, description="The brand's own handles per source (bluesky, mastodon, reddit, blog, push)")
     reply: ReplyTarget | None = Field(None, description="Reply targets of the unanswered alert (minutes)")
+    timezone: str | None = Field(None, description="The brand's time zone (IANA, e.g. Europe/Oslo): its digest's days and hours; default LYTTER_DIGEST_TIMEZONE")
     compiled: Query | None = Field(None, exclude=True, repr=False)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a time zone: use an IANA name such as Europe/Copenhagen, Europe/Oslo or Europe/Stockholm") from None
+        return value
 
     @field_validator("query")
     @classmethod

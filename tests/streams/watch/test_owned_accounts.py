@@ -116,3 +116,11 @@ def test_the_example_watch_lists_owned_accounts_and_targets():
     assert watch.owner_of("mastodon", "@nordlysenergi") == "Nordlys Energi"  # as the demo scenario tags it
     assert watch.reply_target("Nordlys Energi", "bluesky", "critical") == 15.0
     assert all(brand.owned_accounts for brand in watch.brands[:4])
+
+
+def test_a_brands_time_zone_is_checked_with_its_line():
+    from streams.watch import WatchConfigError, parse_watch
+
+    assert parse_watch("brands:\n- name: A\n  query: a\n  timezone: Europe/Oslo\n").brands[0].timezone == "Europe/Oslo"
+    with pytest.raises(WatchConfigError, match=r"w.yaml:4: brands\[0\].timezone: 'Europe/Olso' is not a time zone"):
+        parse_watch("brands:\n- name: A\n  query: a\n  timezone: Europe/Olso\n", "w.yaml")
