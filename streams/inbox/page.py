@@ -95,9 +95,9 @@ th, td { text-align: left; vertical-align: top; padding: 4px 6px; border-bottom:
 th { color: #9aa5b1; font-weight: normal; }
 td.num { text-align: right; white-space: nowrap; }
 .parts { font-size: .75em; }
-td.text { max-width: 36em; white-space: pre-wrap; overflow-wrap: anywhere; }
+td.text { min-width: 18em; max-width: 40em; white-space: pre-wrap; overflow-wrap: anywhere; }  /* anywhere alone let the column shrink to a few letters */
 tr.late td.waited { color: #ff6b6b; font-weight: bold; }
-td.actions { white-space: nowrap; }
+td.actions { min-width: 14em; }  /* buttons wrap rather than spill out of the table */
 td.actions input { width: 7em; }
 td.actions div { margin: 2px 0; }
 .dim { color: #8792a0; }
