@@ -95,9 +95,11 @@ th, td { text-align: left; vertical-align: top; padding: 4px 6px; border-bottom:
 th { color: #9aa5b1; font-weight: normal; }
 td.num { text-align: right; white-space: nowrap; }
 .parts { font-size: .75em; }
-td.text { min-width: 18em; max-width: 40em; white-space: pre-wrap; overflow-wrap: anywhere; }  /* anywhere alone let the column shrink to a few letters */
+td.text { min-width: 14em; max-width: 40em; white-space: pre-wrap; overflow-wrap: anywhere; }  /* anywhere alone let the column shrink to a few letters */
 tr.late td.waited { color: #ff6b6b; font-weight: bold; }
-td.actions { min-width: 14em; }  /* buttons wrap rather than spill out of the table */
+td.actions { min-width: 11em; }  /* buttons wrap rather than spill out of the table */
+td.author { max-width: 9em; overflow-wrap: anywhere; }  /* long handles (user@instance) wrap */
+#queue-section { overflow-x: auto; }  /* a wide queue scrolls in its own column, never under the chart */
 td.actions input { width: 7em; }
 td.actions div { margin: 2px 0; }
 .dim { color: #8792a0; }
@@ -222,7 +224,7 @@ function queueRow(item, targetSeconds) {
   }
   const status = item.status + (item.assignee ? " → " + item.assignee : "");
   row.append(priority, el("td", waited(item.waiting_s), "num waited"), el("td", (m.addressed_to || []).join(", ")),
-             el("td", m.source), el("td", m.author || "-"), el("td", m.intent || "-"), el("td", status, "status"), text, actionsCell(item));
+             el("td", m.source), el("td", m.author || "-", "author"), el("td", m.intent || "-"), el("td", status, "status"), text, actionsCell(item));
   return row;
 }
 
