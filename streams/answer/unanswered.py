@@ -73,6 +73,10 @@ class UnansweredWatch:
         ]
         heapq.heapify(self._heap)
 
+    def waiting_ids(self) -> list[str]:
+        """The mentions in open unanswered incidents (read from the incident states, not a scan of the store)."""
+        return sorted({m for brand in self._brands for m in (self.store.get(INCIDENT + brand) or {}).get("waiting", {})})
+
     def track(self, outcome: TrackerOutcome) -> None:
         """Take in a tracker outcome: new deadlines, and mentions that stopped waiting."""
         for event in outcome.due:

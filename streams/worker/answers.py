@@ -21,7 +21,7 @@ from typing import Any
 
 from streams.alerting.incidents import AlertAction
 from streams.answer.tracker import ReplyTracker, TrackerOutcome
-from streams.answer.unanswered import INCIDENT, UnansweredWatch
+from streams.answer.unanswered import UnansweredWatch
 from streams.schema import EnrichedMention
 from streams.sinks.kafka import KeyedSink
 from streams.worker import metrics
@@ -77,7 +77,7 @@ class AnswerLoop:
 
     async def _take_in_the_teams_actions(self, tracker: ReplyTracker, watch: UnansweredWatch) -> None:
         """Mentions of an open unanswered alert that the team settled in the inbox leave the alert."""
-        waiting = sorted({m for key, state in list(self.store.items()) if key.startswith(INCIDENT) for m in state.get("waiting", {})})
+        waiting = watch.waiting_ids()  # each tick: no scan of the whole store
         settled = getattr(self.index, "settled_by_the_team", None)
         if not waiting or settled is None:
             return
