@@ -80,6 +80,7 @@ class ClosedEvent:
 @dataclass
 class TrackerOutcome:
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)  # mention id -> partial update
+    first_answers: dict[str, float] = field(default_factory=dict)  # mention id -> response time, once per answer (metrics)
     due: list[DueEvent] = field(default_factory=list)
     closed: list[ClosedEvent] = field(default_factory=list)
 
@@ -242,6 +243,8 @@ class ReplyTracker:
             return  # answered already, as early or earlier: a replay or a second answer
         before = answered_fields(record)
         record["ans"][brand] = {"at": reply["at"], "by": reply["by"], "id": reply["id"]}
+        if previous is None:
+            outcome.first_answers[mention_id] = round(max(0.0, reply["at"] - record["t"]), 3)
         self.store[MENTION + mention_id] = record
         if previous is None and mention_id not in self._fresh:
             outcome.closed.append(ClosedEvent(mention_id, brand, "answered"))

@@ -63,15 +63,12 @@ class AnswerLoop:
         tracker, _ = self._ready()
         return tracker.observe(batch)
 
-    async def after_write(self, outcome: TrackerOutcome, written: list[EnrichedMention]) -> None:
+    async def after_write(self, outcome: TrackerOutcome) -> None:
         """The answered updates of earlier mentions, then the deadlines (after the documents exist)."""
         if outcome.answered:
             await self.index.update_fields([{"id": mention_id, **fields} for mention_id, fields in outcome.answered.items()])
-        for enriched in written:
-            if enriched.response_time_s is not None and enriched.needs_reply:
-                metrics.response_time_seconds.observe(enriched.response_time_s)
-        for fields in outcome.answered.values():
-            metrics.response_time_seconds.observe(fields["response_time_s"])
+        for seconds in outcome.first_answers.values():  # once per answer: replays re-send updates, not metrics
+            metrics.response_time_seconds.observe(seconds)
         async with self.lock:
             self._ready()[1].track(outcome)
 

@@ -156,7 +156,7 @@ class InfluenceStage:
         if written.letters:
             await self.deadletters.send(written.letters)
         if answered is not None:
-            await self.answers.after_write(answered, written.indexed)
+            await self.answers.after_write(answered)
         await self.by_brand.send(brand_records(written.indexed, stories))
         return InfluenceOutcome(
             received=len(records),

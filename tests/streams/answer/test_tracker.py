@@ -169,3 +169,10 @@ def test_an_answer_after_the_brands_target_is_recorded_as_late(tracker, mention)
     replayed = question(mention)
     tracker.observe([replayed])
     assert (replayed.response_time_s, replayed.answered_within_target) == (2700.0, False)
+
+
+def test_each_answer_counts_once_for_the_response_time_metric_whatever_the_order_or_replays(tracker, mention):
+    assert tracker.observe([answer(mention, "q1")]).first_answers == {}  # the reply first: nothing to time yet
+    assert tracker.observe([question(mention)]).first_answers == {"q1": 720.0}
+    assert tracker.observe([answer(mention, "q1")]).first_answers == {}  # a replay re-sends the update only
+    assert tracker.observe([question(mention)]).first_answers == {}
