@@ -16,7 +16,7 @@ from typing import Sequence
 
 from models.intent import INTENTS
 from models.intent.dataset import DATA_DIR, LANGS, IntentExample, load_examples
-from models.sentiment.agreement import cohen_kappa
+from models.sentiment.agreement import cohen_kappa, read_second_labels
 
 SECOND_DIR = DATA_DIR / "second"
 SAMPLE_SHARE = 0.10
@@ -29,16 +29,7 @@ def sample(examples: Sequence[IntentExample], lang: str, share: float = SAMPLE_S
 
 
 def second_labels(lang: str, directory: Path = SECOND_DIR) -> dict[str, str]:
-    path = directory / f"{lang}.jsonl"
-    out: dict[str, str] = {}
-    if path.is_file():
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                obj = json.loads(line)
-                if obj.get("intent") not in INTENTS:
-                    raise ValueError(f"{path}:{n}: intent {obj.get('intent')!r} is not one of {', '.join(INTENTS)}")
-                out[str(obj["id"])] = obj["intent"]
-    return out
+    return read_second_labels(directory / f"{lang}.jsonl", "intent", INTENTS)
 
 
 def agreement(examples: Sequence[IntentExample] | None = None) -> dict[str, dict]:

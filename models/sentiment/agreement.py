@@ -46,18 +46,22 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
     return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def second_labels(lang: str, directory: Path = SECOND_DIR) -> dict[str, str]:
-    path = directory / f"{lang}.jsonl"
+def read_second_labels(path: Path, field: str, allowed: Sequence[str]) -> dict[str, str]:
+    """``{id: label}`` of a second annotator's file (``{"id", field}`` per line); a bad label names its line."""
     if not path.is_file():
         return {}
     out = {}
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             obj = json.loads(line)
-            if obj.get("label") not in LABELS:
-                raise ValueError(f"{path}:{n}: label {obj.get('label')!r} is not one of {', '.join(LABELS)}")
-            out[str(obj["id"])] = obj["label"]
+            if obj.get(field) not in allowed:
+                raise ValueError(f"{path}:{n}: {field} {obj.get(field)!r} is not one of {', '.join(allowed)}")
+            out[str(obj["id"])] = obj[field]
     return out
+
+
+def second_labels(lang: str, directory: Path = SECOND_DIR) -> dict[str, str]:
+    return read_second_labels(directory / f"{lang}.jsonl", "label", LABELS)
 
 
 def agreement(examples: Sequence[Example] | None = None) -> dict[str, dict]:
