@@ -1,8 +1,8 @@
 """Train the intent head on the sentiment model's pooled features (run by ``lytter model build``).
 
-Recipe: multinomial logistic regression (one linear layer), class-balanced cross-entropy, L2 penalty,
-full-batch L-BFGS from zeros: deterministic, so the same data and sentiment model give the same head.
-The penalty is chosen out of register: for each candidate, a head is trained on the training pool minus
+Recipe (``models.heads``): multinomial logistic regression (one linear layer), class-balanced
+cross-entropy, L2 penalty, full-batch L-BFGS from zeros: deterministic, so the same data and sentiment
+model give the same head. The penalty is chosen out of register: for each candidate, a head is trained on the training pool minus
 one register and scored (macro-F1) on that register's written texts, averaged over the registers; a
 split of the same pool would reward fitting its style. The final head is trained on train + dev, and its logits divided by the temperature that fits the
 out-of-register logits best (calibration: a linear head is over-confident on unseen registers).
@@ -18,6 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from models import heads
+from models.heads import featurize, fit_temperature, predict_ids
 from models.intent import INTENTS
 from models.intent.dataset import IntentExample, fingerprint, load_examples
 
@@ -27,41 +29,9 @@ RECIPE = {"head": "linear", "loss": "balanced-ce", "optimizer": "lbfgs", "penalt
           "calibration": "temperature on the out-of-register logits"}
 
 
-def featurize(model, texts: Sequence[str], advance=lambda n: None, chunk: int = 128):
-    import torch
-
-    parts = []
-    for start in range(0, len(texts), chunk):
-        parts.append(model.analyse(list(texts[start : start + chunk]), what="features")[0])
-        advance(min(chunk, len(texts) - start))
-    return torch.cat(parts) if parts else torch.empty(0, 0)
-
-
 def fit_linear(x, y, penalty: float, iterations: int = 200):
     """(weight [5, d], bias [5]) of the class-balanced, L2-penalised softmax regression."""
-    import torch
-
-    n_classes = len(INTENTS)
-    counts = torch.bincount(y, minlength=n_classes).float()
-    weights = torch.where(counts > 0, counts.sum() / (n_classes * counts.clamp(min=1)), torch.zeros_like(counts))
-    w = torch.zeros(n_classes, x.shape[1], dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
-    x64 = x.double()
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights.double())
-    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=iterations, history_size=20, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = loss_fn(x64 @ w.T + b, y) + penalty * (w * w).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return w.detach().float(), b.detach().float()
-
-
-def predict_ids(x, weight, bias) -> list[int]:
-    return (x @ weight.T + bias).argmax(dim=1).tolist()
+    return heads.fit_linear(x, y, penalty, len(INTENTS), iterations)
 
 
 def macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
@@ -88,18 +58,6 @@ def out_of_register(x, examples: Sequence[IntentExample], pool: Sequence[int], p
         logits.append(x[held] @ weight.T + bias)
         labels.append(y[held])
     return out, (torch.cat(logits) if logits else None), (torch.cat(labels) if labels else None)
-
-
-def fit_temperature(logits, labels) -> float:
-    """The softmax temperature that minimises the negative log-likelihood of held-out logits (a grid:
-    one parameter, no optimiser state). A linear head on 384 features is over-confident out of register."""
-    import torch
-
-    if logits is None or len(labels) == 0:
-        return 1.0
-    grid = [round(0.5 * 1.15**k, 4) for k in range(30)]
-    nll = {t: float(torch.nn.functional.cross_entropy(logits / t, labels)) for t in grid}
-    return min(grid, key=nll.__getitem__)
 
 
 def head_version(examples: Sequence[IntentExample], sentiment_version: str) -> str:

@@ -260,7 +260,7 @@ class SentimentModel:
 
     def __init__(self, model, tokenizer, mapping: dict[int, str], *, version: str, path: Path,
                  max_length: int, precision: str, batch_size: int = DEFAULT_BATCH_SIZE, manifest: dict | None = None,
-                 fast_pooling: bool = True, lanes: int = 1, intent_head=None) -> None:
+                 fast_pooling: bool = True, lanes: int = 1, intent_head=None, language_head=None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.mapping = mapping
@@ -271,8 +271,9 @@ class SentimentModel:
         self.batch_size = batch_size
         self.manifest = manifest or {}
         self.fast_pooling = bool(getattr(model.config, "lytter_pooling", None)) and hasattr(model, "bert") and fast_pooling
-        # The intent head (models/intent) reads the same pooled features: it needs the fast path.
+        # The intent and language heads (models/heads.py) read the same pooled features: they need the fast path.
         self.intent_head = intent_head if self.fast_pooling else None
+        self.language_head = language_head if self.fast_pooling else None
         self.lanes = max(1, int(lanes))
         # Lanes score length buckets side by side (forward passes release the GIL). The pool's threads
         # live as long as the model; they are daemon threads of concurrent.futures, idle when unused.
@@ -347,11 +348,13 @@ class SentimentModel:
             limit = getattr(model.config, "max_position_embeddings", 512)
         max_length = min(int(settings.model_max_length), int(limit))
         from models.intent.head import load_head
+        from models.language.train import load_language_head
 
         return cls(
             model, tokenizer, mapping, version=_version_of(target, manifest, model.config), path=target,
             max_length=max_length, precision=chosen, batch_size=batch_size, manifest=manifest, fast_pooling=fast_pooling,
             lanes=n_lanes, intent_head=load_head(target) if local else None,
+            language_head=load_language_head(target) if local else None,
         )
 
     @property
@@ -368,13 +371,14 @@ class SentimentModel:
         return self.analyse(texts)[0]
 
     def analyse(self, texts: Sequence[str], *, what: str = "outputs"):
-        """``(sentiment [N, 3], intent [N, 5] or None)`` probabilities from one forward pass per text
-        (``what="features"``: the pooled features [N, hidden] instead, for training the intent head)."""
+        """``(sentiment [N, 3], intent [N, 5] or None, language [N, 5] or None)`` probabilities from one
+        forward pass per text (``what="features"``: ``(pooled features [N, hidden], None, None)`` instead, for
+        training the heads). Intent and language are None when the model has no such head."""
         import torch
 
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         if not texts:
-            return torch.empty(0, len(LABELS)), None
+            return torch.empty(0, len(LABELS)), None, None
         ids = self.tokenizer(texts, verbose=False)["input_ids"]  # tokenised all at once (Rust, batched)
         rows: list[list[int]] = []
         owners: list[int] = []
@@ -434,11 +438,15 @@ class SentimentModel:
         for bucket, bucket_values in zip(buckets, results):
             values[torch.tensor(bucket)] = bucket_values
         if what == "features":
-            return values, None
+            return values, None, None
         n = self.model.config.num_labels
         sentiment = torch.softmax(values[:, :n], dim=-1) @ self._collect
-        intent = torch.softmax(values[:, n:], dim=-1) if values.shape[-1] > n else None
-        return sentiment, intent
+        heads = []
+        for head in (self.intent_head, self.language_head):  # their logits follow the sentiment's, in this order
+            width = head.out_features if head is not None else 0
+            heads.append(torch.softmax(values[:, n : n + width], dim=-1) if width else None)
+            n += width
+        return sentiment, heads[0], heads[1]
 
     def _row_probabilities(self, ids: list[list[int]]):
         return self._row_outputs(ids)[0]
@@ -474,11 +482,12 @@ class SentimentModel:
         if what == "features":
             return features
         logits = self.model.classifier(bert.pooler.activation(bert.pooler.dense(features)))
-        if self.intent_head is None:
+        extra = [head(features.float()).to(logits.dtype) for head in (self.intent_head, self.language_head) if head is not None]
+        if not extra:
             return logits
         import torch
 
-        return torch.cat([logits, self.intent_head(features.float()).to(logits.dtype)], dim=-1)
+        return torch.cat([logits, *extra], dim=-1)
 
     def _sentiment(self, row: Sequence[float]) -> Sentiment:
         total = sum(row) or 1.0
@@ -492,14 +501,25 @@ class SentimentModel:
 
     def predict_with_intent(self, texts: Sequence[str]) -> list[tuple[Sentiment, Any]]:
         """Per text ``(Sentiment, Intent | None)`` from the same forward pass (None: no intent head)."""
-        from models.intent import INTENTS, Intent
+        return [(s, i) for s, i, _ in self.predict_all(texts)]
 
-        sentiment, intent = self.analyse(texts)
-        rows = intent.tolist() if intent is not None else [None] * len(texts)
+    def predict_all(self, texts: Sequence[str]) -> list[tuple[Sentiment, Any, dict[str, float] | None]]:
+        """Per text ``(Sentiment, Intent | None, {lang: p} | None)`` from one forward pass: sentiment, and
+        the intent and language heads' outputs where the model has them."""
+        from models.intent import INTENTS, Intent
+        from models.language.train import LABELS as LANGS
+
+        sentiment, intent, language = self.analyse(texts)
+        irows = intent.tolist() if intent is not None else [None] * len(texts)
+        lrows = language.tolist() if language is not None else [None] * len(texts)
         out = []
-        for srow, irow in zip(sentiment.tolist(), rows):
+        for srow, irow, lrow in zip(sentiment.tolist(), irows, lrows):
             best = max(range(len(INTENTS)), key=irow.__getitem__) if irow is not None else None
-            out.append((self._sentiment(srow), Intent(INTENTS[best], round(irow[best], 4), "model") if irow is not None else None))
+            out.append((
+                self._sentiment(srow),
+                Intent(INTENTS[best], round(irow[best], 4), "model") if irow is not None else None,
+                dict(zip(LANGS, lrow)) if lrow is not None else None,
+            ))
         return out
 
     def predict_targets(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[list[Sentiment]]:

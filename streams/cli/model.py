@@ -94,12 +94,12 @@ def eval_(
     split: str = typer.Option("test", "--split", help="test or dev."),
     as_json: bool = typer.Option(False, "--json", help="Print all scores (and confusion matrices) as JSON."),
     precision: Optional[str] = typer.Option(None, "--precision", help="auto (default), fp32, int8 or bf16."),
-    language: bool = typer.Option(False, "--language", help="Evaluate language identification of short texts instead: lingua alone vs with the stream's priors."),
+    language: bool = typer.Option(False, "--language", help="Evaluate language identification of short texts instead: lingua alone, with the stream's priors, the model's language head, and all combined."),
     intent: bool = typer.Option(False, "--intent", help="Evaluate the intent head instead: macro-F1 per language vs the rule baseline, in and out of register."),
 ) -> None:
     """Per language and register: macro-F1, MCC and ECE of the model against the majority and lexicon
     baselines, in one run; out-of-register macro-F1 of the recipe beside the in-register one.
-    With --language: language accuracy per language and length, lingua alone vs with priors.
+    With --language: language accuracy per language and length: lingua alone, with priors, the language head, all combined.
     With --intent: the intent head's macro-F1 per language against the rule baseline."""
     if intent:
         from models.intent.evaluate import evaluate as evaluate_intent, print_table
@@ -112,10 +112,10 @@ def eval_(
             print_table(result)
         return
     if language:
-        from models.language.evaluate import evaluate as evaluate_language, format_report
+        from models.language.evaluate import evaluate as evaluate_language, format_report, load_model
 
         with clear_errors():
-            result = evaluate_language()
+            result = evaluate_language(model=load_model())
         if as_json:
             console.print_json(json.dumps(result, ensure_ascii=False))
         else:
@@ -159,6 +159,14 @@ def _read_texts(path: Path) -> list[str]:
     return [line for line in content.splitlines() if line.strip()]
 
 
+def _scored_mention(i: int, text: str):
+    from datetime import datetime, timezone
+
+    from streams.schema import Author, Mention
+
+    return Mention(id=f"score-{i}", source="cli", text=text, author=Author(handle=f"cli-{i}"), published_at=datetime.now(timezone.utc))
+
+
 @app.command("score")
 def score(
     texts: Optional[List[str]] = typer.Argument(None, help="Text(s) to score; `-` reads one text per line from standard input."),
@@ -178,8 +186,10 @@ def score(
         fail("nothing to score: give texts as arguments, --file PATH, or `-` to read standard input")
     with _model_errors():
         model = SentimentModel.load(settings=settings())
-        results = model.predict(texts)
-    langs = LanguageIdentifier().identify(texts)  # the text alone: no thread or author here
+        rows = model.predict_all(texts)
+    results = [s for s, _, _ in rows]
+    # the text alone (no thread or author here): lingua with the model's language head
+    langs = LanguageIdentifier().identify_mentions([_scored_mention(i, t) for i, t in enumerate(texts)], [lang for _, _, lang in rows])
     if as_json:
         rows = [{**r.model_dump(mode="json"), "lang": g.lang, "lang_confidence": round(g.confidence, 4)} for r, g in zip(results, langs)]
         typer.echo(json.dumps(rows, ensure_ascii=False))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-from streams.processing.language_priors import LanguageMemory, combine, decide
+from streams.processing.language_priors import LanguageMemory, combine, decide, encoder_signal
 
 LYTTER_CODES = {
     Language.DANISH: "da",
@@ -118,13 +118,15 @@ class LanguageIdentifier:
             results.append(LanguageGuess(to_lytter_code(best.language), float(best.value)))
         return results
 
-    def identify_mentions(self, mentions: Sequence[Any]) -> list[LanguageGuess]:
+    def identify_mentions(self, mentions: Sequence[Any], encoder: Sequence[Mapping[str, float] | None] | None = None) -> list[LanguageGuess]:
         """lingua combined with the stream's priors, in order (a parent earlier in the batch counts for
-        its replies), remembering each decision for later replies and the author's languages."""
+        its replies), remembering each decision for later replies and the author's languages.
+        ``encoder``: per mention, the sentiment model's language head probabilities (or None), one more signal."""
         from models.influence import author_key
 
         results: list[LanguageGuess] = []
-        for mention, evidence in zip(mentions, self.distributions([m.text for m in mentions])):
+        heads = encoder if encoder is not None else [None] * len(mentions)
+        for mention, evidence, head in zip(mentions, self.distributions([m.text for m in mentions]), heads):
             author = author_key(mention)
             if evidence is None:
                 results.append(LanguageGuess("other", 0.0))
@@ -132,6 +134,9 @@ class LanguageIdentifier:
             signals = self.memory.signals(
                 declared=getattr(mention, "declared_lang", None), parent_id=mention.parent_id, author=author
             )
+            head_signal = encoder_signal(head)
+            if head_signal is not None:
+                signals.append(head_signal)
             lang, confidence, candidates = decide(combine(evidence[0], evidence[1], signals))
             self.memory.remember(mention.id, author, lang, confidence)
             results.append(LanguageGuess(lang, confidence, candidates))

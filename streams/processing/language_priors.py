@@ -21,7 +21,12 @@ product is a proper Bayesian update and a signal can never veto a language on it
 * declared language (``Mention.declared_lang``: Bluesky ``langs``, Mastodon ``language``, a feed's
   ``<language>``): d = ``DECLARED[code]`` ("no" is Bokmål or Nynorsk, "nb" mostly Bokmål), r = R_DECLARED;
 * thread: the parent's decided language, d = {parent_lang: 1}, r = R_PARENT × the parent's confidence;
-* author: the author's language counts so far, d = counts / total, r = R_AUTHOR × N / (N + AUTHOR_N0).
+* author: the author's language counts so far, d = counts / total, r = R_AUTHOR × N / (N + AUTHOR_N0);
+* encoder: the language head on the sentiment encoder's pooled features (``models.language.train``), a
+  second reading of the text itself that knows words in context where lingua only sees letters; d = the
+  head's calibrated probabilities over the five languages with Bokmål and Nynorsk sharing their sum (no
+  "other": lingua keeps that call; no variety: the head is weakest there), r = R_ENCODER, chosen on the
+  1-5 word crops of the sentiment data's dev split, not on the evaluation set. The sentiment pass computes it anyway, so it costs one small product per mention.
 
 How ambiguous the text is enters twice: through w (a peaked distribution keeps more weight) and through
 lingua's distribution itself (a flat one leaves the prior to decide; a peaked one on a long text overrides
@@ -61,6 +66,7 @@ R_DECLARED = 0.4
 R_PARENT = 0.6
 R_AUTHOR = 0.85
 AUTHOR_N0 = 2.0
+R_ENCODER = 0.3
 
 #: What a declared ISO code says about Lytter's languages ("no" and "nb" are also used by Nynorsk writers).
 DECLARED: dict[str, dict[str, float]] = {
@@ -139,6 +145,16 @@ def author_signal(counts: Mapping[str, float]) -> Signal | None:
     if total <= 0:
         return None
     return Signal({k: v / total for k, v in counts.items()}, R_AUTHOR * total / (total + AUTHOR_N0))
+
+
+def encoder_signal(dist: Mapping[str, float] | None) -> Signal | None:
+    """The language head's view as a signal. It votes for Norwegian, not for a variety: its nb/nn split
+    moved more short texts to the wrong variety than it fixed (models/language/README.md), so Bokmål and
+    Nynorsk share its Norwegian mass and lingua, the thread and the author decide between them."""
+    if not dist:
+        return None
+    norwegian = (dist.get("nb", 0.0) + dist.get("nn", 0.0)) / 2
+    return Signal({**dist, "nb": norwegian, "nn": norwegian}, R_ENCODER)
 
 
 def combine(lingua: Mapping[str, float], words: int, signals: list[Signal]) -> dict[str, float]:

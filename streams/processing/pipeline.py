@@ -125,11 +125,15 @@ class MentionPipeline:
 
     def enrich_sync(self, mentions: Sequence[Mention], ingested: Sequence[datetime | None]) -> list[EnrichedMention]:
         """CPU-bound enrichment of a batch; runs in the executor thread, never on the event loop."""
+        # The model first: its language head is one more signal for the language decision below.
+        sentiments, intents, encoder = self._model_outputs(mentions)
         # With the stream's priors (declared language, thread, author) when the identifier has them;
         # an identifier with only ``identify(texts)`` (lingua alone) still works.
         with_priors = getattr(self.language, "identify_mentions", None)
-        guesses = with_priors(mentions) if with_priors else self.language.identify([m.text for m in mentions])
-        sentiments, intents = self._sentiment_and_intent(mentions)
+        if with_priors is None:
+            guesses = self.language.identify([m.text for m in mentions])
+        else:
+            guesses = with_priors(mentions, encoder) if any(encoder) else with_priors(mentions)
         enriched = [
             EnrichedMention(
                 mention=m,
@@ -150,17 +154,22 @@ class MentionPipeline:
         self._brand_sentiment(enriched)
         return enriched
 
-    def _sentiment_and_intent(self, mentions: Sequence[Mention]) -> tuple[list[Any], list[Any]]:
-        """Sentiment and, from the same forward pass, intent (models/intent) of each mention."""
+    def _model_outputs(self, mentions: Sequence[Mention]) -> tuple[list[Any], list[Any], list[Any]]:
+        """Sentiment and, from the same forward pass, intent (models/intent) and the language head's
+        probabilities (models/language) of each mention; None where the model has no such head."""
         none: list[Any] = [None] * len(mentions)
         if self.sentiment is None or not mentions:
-            return none, none
+            return none, none, none
         texts = [sentiment_text(m) for m in mentions]
+        every = getattr(self.sentiment, "predict_all", None)
+        if every is not None:
+            rows = every(texts)
+            return [s for s, _, _ in rows], [i for _, i, _ in rows], [lang for _, _, lang in rows]
         both = getattr(self.sentiment, "predict_with_intent", None)
         if both is None:
-            return self.sentiment.predict(texts), none
+            return self.sentiment.predict(texts), none, none
         pairs = both(texts)
-        return [s for s, _ in pairs], [i for _, i in pairs]
+        return [s for s, _ in pairs], [i for _, i in pairs], none
 
     def _brand_sentiment(self, enriched: list[EnrichedMention]) -> None:
         """One sentiment per matched brand. A mention naming one brand gives it the mention's own

@@ -38,6 +38,36 @@ def test_priors_meet_the_short_text_targets(result):
     assert priors["accuracy"]["nn|<=5"] >= 0.80
 
 
-def test_report_prints_both_sides(result):
+def test_report_prints_every_side(result):
     text = format_report(result)
-    assert "lingua alone -> with priors" in text and "Nynorsk taken for Bokmål" in text
+    assert "lingua alone / with priors" in text and "Nynorsk taken for Bokmål" in text and "ECE" in text
+
+
+@pytest.fixture(scope="module")
+def with_head(sentiment_model_dir):
+    from models.sentiment import SentimentModel
+
+    model = SentimentModel.load(sentiment_model_dir, lanes=1)
+    assert model.language_head is not None, "lytter model build trains the language head"
+    return evaluate(model=model)
+
+
+def test_the_production_side_with_the_language_head_meets_the_targets(with_head):
+    alone, priors, combined = (with_head["sides"][s] for s in ("lingua", "priors", "combined"))
+    assert combined["accuracy"]["all|<=5"] >= 0.90 > alone["accuracy"]["all|<=5"]
+    assert combined["accuracy"]["all|<=5"] >= priors["accuracy"]["all|<=5"]
+    assert combined["accuracy"]["all|all"] >= priors["accuracy"]["all|all"]
+    assert combined["wrong_variety|all"] <= 0.08 < alone["wrong_variety|all"]
+    # at <= 5 words a text the head moves from Danish/Swedish to Norwegian may land in the wrong variety
+    assert combined["wrong_variety|<=5"] <= 0.09
+    for lang in LANGS:
+        for b in BUCKETS + ("all",):
+            key = f"{lang}|{b}"
+            if alone["accuracy"][key] is not None:
+                assert combined["accuracy"][key] >= alone["accuracy"][key], key
+
+
+def test_lang_confidence_is_a_probability_within_ten_points(with_head):
+    cal = with_head["calibration"]
+    assert cal["ece"] <= 0.10
+    assert cal["mean_confidence_right"] > cal["mean_confidence_wrong"] + 0.2

@@ -104,3 +104,38 @@ def test_candidates_are_indexed_only_when_present():
     assert "lang_candidates" not in sure and doubt["lang_candidates"] == ["nb", "nn"]
     declared = EnrichedMention(mention=_mention("y", "hei", declared="nn"), lang="nn", lang_confidence=0.9).to_document()
     assert "declared_lang" not in sure and declared["declared_lang"] == "nn"
+
+
+def test_the_encoder_head_tips_an_ambiguous_short_text_but_not_a_long_confident_one():
+    da_or_sv = {"da": 0.40, "nb": 0.05, "nn": 0.05, "sv": 0.45, "en": 0.0, "other": 0.05}
+    post = lp.combine(da_or_sv, 2, [lp.encoder_signal({"da": 0.9, "nb": 0.04, "nn": 0.02, "sv": 0.02, "en": 0.02})])
+    assert max(post, key=post.get) == "da"
+    sure_sv = {"da": 0.01, "nb": 0.01, "nn": 0.0, "sv": 0.97, "en": 0.01, "other": 0.0}
+    post = lp.combine(sure_sv, 20, [lp.encoder_signal({"da": 0.9, "nb": 0.05, "nn": 0.0, "sv": 0.05, "en": 0.0})])
+    assert max(post, key=post.get) == "sv"
+    assert lp.encoder_signal(None) is None and lp.encoder_signal({}) is None
+
+
+def test_the_head_votes_for_norwegian_not_for_a_variety():
+    as_nn = lp.combine(AMBIGUOUS_NB_NN, 3, [lp.encoder_signal({"da": 0.02, "nb": 0.08, "nn": 0.86, "sv": 0.02, "en": 0.02})])
+    as_nb = lp.combine(AMBIGUOUS_NB_NN, 3, [lp.encoder_signal({"da": 0.02, "nb": 0.86, "nn": 0.08, "sv": 0.02, "en": 0.02})])
+    assert as_nn == pytest.approx(as_nb)
+    alone = lp.combine(AMBIGUOUS_NB_NN, 3, [])
+    assert as_nn["nb"] + as_nn["nn"] > alone["nb"] + alone["nn"]
+    assert as_nn["nb"] / as_nn["nn"] == pytest.approx(alone["nb"] / alone["nn"])
+
+
+def test_the_head_never_vetoes_other():
+    # the head has no "other" class: German text stays "other" when lingua is sure of it
+    german = {"da": 0.02, "nb": 0.02, "nn": 0.0, "sv": 0.01, "en": 0.05, "other": 0.9}
+    post = lp.combine(german, 8, [lp.encoder_signal({"da": 0.3, "nb": 0.2, "nn": 0.1, "sv": 0.1, "en": 0.3})])
+    assert max(post, key=post.get) == "other"
+
+
+def test_identify_mentions_takes_the_head_as_one_more_signal(identifier):
+    identifier.memory = lp.LanguageMemory()
+    without = identifier.identify_mentions([_mention("h1", "Hejsan", "h")])[0]
+    identifier.memory = lp.LanguageMemory()
+    head = {"da": 0.92, "nb": 0.02, "nn": 0.02, "sv": 0.02, "en": 0.02}
+    with_head = identifier.identify_mentions([_mention("h2", "Hejsan", "h")], [head])[0]
+    assert without.lang == "sv" and with_head.lang == "da"
