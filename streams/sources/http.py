@@ -112,68 +112,44 @@ class SourceHttp:
         returned open: close them), or raises ``SourceError``."""
         host = urlsplit(url).netloc
         auth = kwargs.pop("auth", None)
-        shown = url
         attempt = 0
         while True:
             attempt += 1
             await self._wait_for_window(host, source)
             if limiter is not None:
                 await limiter.acquire()
+            request = self.client.build_request(method, url, params=params, headers=headers, **kwargs)
+            shown = str(request.url)
             try:
-                request = self.client.build_request(method, url, params=params, headers=headers, **kwargs)
-                shown = str(request.url)
                 response = await self.client.send(request, stream=stream, auth=auth)
             except httpx.TransportError as exc:
-                errors_total.labels(source).inc()
-                error = SourceError(
-                    source,
-                    shown,
-                    f"cannot reach the source ({type(exc).__name__}: {exc or 'no detail'})",
-                    "Check the URL and that the host is up and reachable from here",
-                    retryable=True,
-                )
-                if attempt >= self.policy.max_attempts:
-                    raise SourceError(source, shown, f"{error.problem}; gave up after {attempt} attempts", error.hint, retryable=True) from None
-                wait = self.policy.delay(attempt)
-                log.warning("%s: %s; retrying in %.1fs (attempt %d of %d)", source, error.problem, wait, attempt, self.policy.max_attempts)
-                await self.sleep(wait)
+                await self._after_transport_error(source, shown, exc, attempt)
                 continue
-
-            status = response.status_code
-            if status in ok:
+            if response.status_code in ok:
                 self._note_window(host, response.headers)
                 return response
             if stream:
                 await response.aread()
                 await response.aclose()
             errors_total.labels(source).inc()
-            if status == 429 or status >= 500:
-                asked = retry_after(response.headers)
-                if status == 429 and asked is not None and asked > self.policy.max_retry_after_s:
-                    raise SourceError(
-                        source,
-                        shown,
-                        f"rate limited (HTTP 429): the source asks to wait {asked:.0f}s",
-                        "Lower the connector's rate_per_s or raise interval_s; it will be retried on the next poll",
-                        retryable=True,
-                        status=status,
-                    )
-                if attempt >= self.policy.max_attempts:
-                    what = "rate limited (HTTP 429)" if status == 429 else f"server error (HTTP {status} {response.reason_phrase})"
-                    raise SourceError(
-                        source,
-                        shown,
-                        f"{what} after {attempt} attempts: {_snippet(response)}",
-                        "The source is overloaded or failing; it will be retried on the next poll",
-                        retryable=True,
-                        status=status,
-                    )
-                wait = min(asked, self.policy.max_retry_after_s) if asked is not None else self.policy.delay(attempt)
-                log.warning(
-                    "%s: HTTP %d from %s; retrying in %.1fs (attempt %d of %d)", source, status, shown, wait, attempt, self.policy.max_attempts
-                )
-                await self.sleep(wait)
-                continue
+            await self._after_bad_status(source, shown, response, attempt)
+
+    async def _after_transport_error(self, source: str, shown: str, exc: httpx.TransportError, attempt: int) -> None:
+        """An unreachable host or a timeout: wait the back-off, or raise once the attempts are spent."""
+        errors_total.labels(source).inc()
+        problem = f"cannot reach the source ({type(exc).__name__}: {exc or 'no detail'})"
+        hint = "Check the URL and that the host is up and reachable from here"
+        if attempt >= self.policy.max_attempts:
+            raise SourceError(source, shown, f"{problem}; gave up after {attempt} attempts", hint, retryable=True) from None
+        wait = self.policy.delay(attempt)
+        log.warning("%s: %s; retrying in %.1fs (attempt %d of %d)", source, problem, wait, attempt, self.policy.max_attempts)
+        await self.sleep(wait)
+
+    async def _after_bad_status(self, source: str, shown: str, response: httpx.Response, attempt: int) -> None:
+        """A status not in ``ok``: 429 and 5xx wait (``Retry-After`` or the back-off) for another attempt;
+        anything else, a 429 asking too long, or the last attempt raises ``SourceError``."""
+        status = response.status_code
+        if status != 429 and status < 500:
             raise SourceError(
                 source,
                 shown,
@@ -181,6 +157,29 @@ class SourceHttp:
                 _HINTS.get(status, "Check the connector's settings"),
                 status=status,
             )
+        asked = retry_after(response.headers)
+        if status == 429 and asked is not None and asked > self.policy.max_retry_after_s:
+            raise SourceError(
+                source,
+                shown,
+                f"rate limited (HTTP 429): the source asks to wait {asked:.0f}s",
+                "Lower the connector's rate_per_s or raise interval_s; it will be retried on the next poll",
+                retryable=True,
+                status=status,
+            )
+        if attempt >= self.policy.max_attempts:
+            what = "rate limited (HTTP 429)" if status == 429 else f"server error (HTTP {status} {response.reason_phrase})"
+            raise SourceError(
+                source,
+                shown,
+                f"{what} after {attempt} attempts: {_snippet(response)}",
+                "The source is overloaded or failing; it will be retried on the next poll",
+                retryable=True,
+                status=status,
+            )
+        wait = min(asked, self.policy.max_retry_after_s) if asked is not None else self.policy.delay(attempt)
+        log.warning("%s: HTTP %d from %s; retrying in %.1fs (attempt %d of %d)", source, status, shown, wait, attempt, self.policy.max_attempts)
+        await self.sleep(wait)
 
     async def get(self, source: str, url: str, **kwargs: Any) -> httpx.Response:
         return await self.request(source, "GET", url, **kwargs)

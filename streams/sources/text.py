@@ -184,6 +184,23 @@ def parse_time(value: str | int | float | None, *, assume_utc: bool = True) -> d
     return within_bounds(parsed)
 
 
+#: ISO 639-2 codes feeds and sources use for Lytter's languages, as the ISO 639-1 codes the rest uses.
+_LANG_ALIASES = {"dan": "da", "nob": "nb", "nno": "nn", "nor": "no", "swe": "sv", "eng": "en"}
+
+
+def normal_lang(value: object) -> str | None:
+    """A declared language tag as its primary language subtag, lower-case: ``nb-NO`` -> ``nb``, ``en_US``
+    -> ``en``, ``nob`` -> ``nb``. ``no`` (Norwegian) stays ``no``: it is Bokmål or Nynorsk, and the
+    language priors read it as a weak hint for both (``language_priors.DECLARED``), so it is not guessed
+    into ``nb`` here. Anything that is not a language tag (empty, ``x-default``, digits) is None."""
+    if not isinstance(value, str):
+        return None
+    primary = value.strip().lower().replace("_", "-").split("-")[0]
+    if not (2 <= len(primary) <= 3 and primary.isascii() and primary.isalpha()):
+        return None
+    return _LANG_ALIASES.get(primary, primary)
+
+
 class SeenIds:
     """A bounded, insertion-ordered set of ids (the oldest are forgotten first), kept in checkpoints as a list."""
 
@@ -198,6 +215,9 @@ class SeenIds:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __iter__(self):
+        return iter(list(self._items))  # a copy: callers may add while they look
 
     def add(self, item: str) -> None:
         self._items[item] = None

@@ -1,4 +1,5 @@
-"""End to end: Jetstream (local WebSocket) -> BlueskyConnector + runner -> Kafka -> worker -> Elasticsearch."""
+"""End to end: Jetstream (local WebSocket) -> BlueskyConnector + runner -> Kafka -> worker -> Elasticsearch,
+and an account deletion from there to the tombstones."""
 
 from __future__ import annotations
 
@@ -51,5 +52,17 @@ async def test_firehose_posts_matching_keywords_reach_elasticsearch_and_resume_w
         assert docs[root_id]["published_at"].endswith("Z") and docs[root_id]["lang"] == "sv"
         kinds = {d["kind"]: d["parent_id"] for d in docs.values() if d["kind"] != "post"}
         assert kinds == {"reply": root_id, "quote": root_id}
+
+        # the root's author deletes the account: the post published from it becomes an anonymous tombstone
+        gone = {"did": DID, "time_us": T0 + 6, "kind": "account", "account": {"active": False, "did": DID, "seq": 9, "time": "2024-11-20T10:00:00Z", "status": "deleted"}}
+        jetstream.events.append(gone)
+        reports = await _run(lytter, jetstream, tmp_path)  # from the checkpoint: it knows what it published
+        assert all(r.ok for r in reports.values()), reports
+        assert topic_count(lytter, lytter.topic_deletions) == 1 and topic_count(lytter, lytter.topic_raw) == 3
+        wait_for(lambda: indexed_docs(lytter)[root_id].get("deleted") is True, 60, "the account deletion honoured", worker)
+        docs = indexed_docs(lytter)
+        assert docs[root_id]["text"] == "" and docs[root_id]["author"] is None and docs[root_id]["url"] is None
+        reply_id = "bluesky:at://did:plc:other/app.bsky.feed.post/3lreply"
+        assert docs[reply_id]["text"] == "Håller med om Hygge Kaffe!" and not docs[reply_id].get("deleted")  # another account's
     finally:
         await jetstream.close()

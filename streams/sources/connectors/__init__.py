@@ -1,6 +1,6 @@
 """The connectors (sources Lytter polls or listens to) and their registry.
 
-One module per source (``rss.py``, ``mastodon.py``, ``reddit.py``, ``bluesky.py``): the connector, its
+One package per source (``rss``, ``mastodon``, ``reddit``, ``bluesky``): the connector, its
 watch-file model (``*Conf``), its builder and the options of ``lytter ingest <name>``. :data:`REGISTRY`
 is the one table that the watch file's ``connectors:`` model (:mod:`streams.sources.config`),
 :func:`streams.sources.config.build_connectors` and the ``lytter ingest <name>`` commands read: a new

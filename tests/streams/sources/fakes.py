@@ -522,7 +522,7 @@ def b36(number: int) -> str:
 
 class FakeReddit(FakeServer):
     """Reddit's JSON API: ``/r/<sub>/new.json``, ``/r/<sub>/comments.json``, ``/search.json``,
-    ``/r/<subs>/search.json``, OAuth ``/api/v1/access_token``; rate-limit headers on every answer."""
+    ``/r/<subs>/search.json``, ``/api/info.json``, OAuth ``/api/v1/access_token``; rate-limit headers on every answer."""
 
     def __init__(self, client: tuple[str, str] | None = None) -> None:
         super().__init__()
@@ -538,6 +538,7 @@ class FakeReddit(FakeServer):
         self.app.router.add_get("/r/{sub}/comments.json", self.comments)
         self.app.router.add_get("/r/{subs}/search.json", self.search)
         self.app.router.add_get("/search.json", self.search)
+        self.app.router.add_get("/api/info.json", self.info)
 
     def add_post(self, sub: str, title: str, selftext: str = "", *, author: str = "nordbo", created: float = 1732100000.0, score: int = 5, num_comments: int = 0, url: str | None = None) -> dict:
         self.next_id += 7
@@ -667,6 +668,16 @@ class FakeReddit(FakeServer):
             return denied
         sub = request.match_info["sub"].lower()
         return self._listing([t for t in self.things if t["kind"] == "t1" and t["data"]["subreddit"].lower() == sub], request.query)
+
+    async def info(self, request: web.Request) -> web.Response:
+        """``/api/info.json?id=t3_a,t1_b``: the things with these fullnames (unknown ones left out)."""
+        denied = self._authorized(request)
+        if denied:
+            return denied
+        wanted = request.query.get("id", "").split(",")
+        by_name = {t["data"]["name"]: t for t in self.things}
+        page = [by_name[n] for n in wanted if n in by_name]
+        return web.json_response({"kind": "Listing", "data": {"after": None, "dist": len(page), "modhash": "", "geo_filter": "", "children": page, "before": None}}, headers=self._headers())
 
     async def search(self, request: web.Request) -> web.Response:
         denied = self._authorized(request)

@@ -63,3 +63,26 @@ async def test_nothing_to_run_and_push_without_token_are_clear_errors(tmp_path):
         await run_agents(settings, [], publisher=MemoryPublisher(), handle_signals=False)
     with pytest.raises(AgentError, match="LYTTER_PUSH_TOKEN"):
         await run_agents(settings, [], push=PushConf(enabled=True), publisher=MemoryPublisher(), handle_signals=False)
+
+
+async def test_ingest_metrics_bind_their_host_and_warn_off_loopback(tmp_path, monkeypatch, caplog):
+    import logging
+
+    import streams.sources.agent as agent
+    from streams.sources.base import serve_metrics
+
+    server, _thread = serve_metrics(free_port())  # the default address: loopback only
+    try:
+        assert server.server_address[0] == "127.0.0.1"
+    finally:
+        server.shutdown()
+        server.server_close()
+    bound: list[tuple[int, str]] = []
+    monkeypatch.setattr(agent, "serve_metrics", lambda port, addr: bound.append((port, addr)))  # no real bind on all interfaces
+    caplog.set_level(logging.INFO, logger="streams.sources.agent")
+    for host in ("127.0.0.1", "0.0.0.0"):
+        settings = Settings(ingest_metrics_host=host, push_token="tok-123", ingest_state_dir=tmp_path / host)
+        await run_agents(settings, [], push=PushConf(enabled=True), once=True, metrics_port=9999, publisher=MemoryPublisher(), handle_signals=False, on_batch=None)
+    assert bound == [(9999, "127.0.0.1"), (9999, "0.0.0.0")]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "0.0.0.0" in warnings[0] and "LYTTER_INGEST_METRICS_HOST" in warnings[0], warnings

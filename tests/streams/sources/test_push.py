@@ -1,14 +1,16 @@
-"""The push endpoint: bearer auth, validation with the field at fault, size limits, acknowledgement."""
+"""The push endpoint: bearer auth, validation with the field at fault, size limits, acknowledgement; mentions
+and deletions."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from streams.sources.base import REGISTRY
-from streams.sources.push import create_app, validate_mentions
+from streams.sources.push import create_app, validate_deletions, validate_mentions
 from tests.streams.sources.fakes import MemoryPublisher
 
 TOKEN = "pk_9f8e7d6c5b4a-very-secret"
@@ -116,3 +118,103 @@ def test_an_empty_token_is_refused_and_validation_is_a_pure_function():
         create_app("  ", MemoryPublisher())
     mentions, errors = validate_mentions([mention(1), mention(2)])
     assert [m.id for m in mentions] == ["crm:1", "crm:2"] and errors == []
+
+
+@pytest.mark.parametrize("host, warned", [("127.0.0.1", False), ("0.0.0.0", True)])
+async def test_the_endpoint_binds_its_host_and_warns_off_loopback(host, warned, caplog):
+    import asyncio
+
+    import httpx
+
+    from streams.sources.push import serve
+    from tests.streams.sources.fakes import free_port
+
+    port, stop = free_port(), asyncio.Event()
+    caplog.set_level(logging.INFO, logger="streams.sources.push")
+    task = asyncio.create_task(serve(create_app(TOKEN, MemoryPublisher()), host, port, stop))
+    async with httpx.AsyncClient() as http:
+        for _ in range(100):
+            try:
+                assert (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("without the token" in w and "LYTTER_PUSH_HOST" in w for w in warnings) is warned, warnings
+    assert TOKEN not in caplog.text
+
+
+# --- POST /deletions -----------------------------------------------------------------------------------
+
+
+async def test_deletions_are_published_keyed_by_id_once_acknowledged(client):
+    body = {"deletions": [
+        {"id": "crm:1", "reason": "removed", "deleted_at": "2024-11-22T09:00:00+01:00", "source": "trustpilot"},
+        {"id": "crm:2"},
+    ]}
+    response = await client.post("/deletions", json=body, headers=AUTH)
+    assert response.status == 202 and await response.json() == {"accepted": ["crm:1", "crm:2"], "count": 2}
+    first, second = client.publisher.deletions
+    assert (first.id, first.reason, first.source, first.deleted_at.isoformat()) == ("crm:1", "removed", "trustpilot", "2024-11-22T09:00:00+01:00")
+    # the defaults: deleted by its author, now, recorded as the push source's
+    assert (second.reason, second.source) == ("deleted", "push")
+    assert second.deleted_at.tzinfo is not None and abs((datetime.now(timezone.utc) - second.deleted_at).total_seconds()) < 60
+    assert client.publisher.mentions == []  # nothing went to mentions.raw
+
+
+async def test_invalid_deletions_are_422_naming_each_field_and_nothing_is_published(client):
+    body = {"deletions": [
+        {"id": "crm:1", "reason": "gone"},
+        {"id": "  "},
+        {"id": "crm:3", "deleted_at": "2024-11-22T09:00:00"},
+        "crm:4",
+        {"id": "crm:5", "reson": "removed"},
+    ]}
+    response = await client.post("/deletions", json=body, headers=AUTH)
+    assert response.status == 422
+    errors = (await response.json())["errors"]
+    assert [e["loc"] for e in errors] == ["deletions[0].reason", "deletions[1].id", "deletions[2].deleted_at", "deletions[3]", "deletions[4].reson"]
+    assert "timezone" in errors[2]["msg"] and "'removed'" in errors[0]["msg"] and "not permitted" in errors[4]["msg"]
+    for wrong, loc in (([{"id": "crm:1"}], "(body)"), ({"deletions": []}, "deletions"), ({"deletions": [{"id": "crm:1"}], "more": 1}, "(body)")):
+        response = await client.post("/deletions", json=wrong, headers=AUTH)
+        assert response.status == 422 and [e["loc"] for e in (await response.json())["errors"]] == [loc], wrong
+    assert getattr(client.publisher, "deletions", []) == []
+
+
+async def test_deletions_follow_the_same_auth_size_and_type_rules(client):
+    one = {"deletions": [{"id": "crm:1"}]}
+    response = await client.post("/deletions", json=one)
+    assert response.status == 401 and response.headers["WWW-Authenticate"] == 'Bearer realm="lytter-push"'
+    response = await client.post("/deletions", json=one, headers={"Authorization": "Bearer not-the-token"})
+    assert response.status == 401 and 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    response = await client.post("/deletions", json={"deletions": [{"id": f"crm:{i}"} for i in range(6)]}, headers=AUTH)
+    assert response.status == 413 and "6 deletions; at most 5" in (await response.json())["error"]
+    response = await client.post("/deletions", data=b'{"deletions": [' + b" " * 5000 + b"]}", headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status == 413
+    response = await client.post("/deletions", data=b"id=crm:1", headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 415
+    response = await client.post("/deletions", data=b'{"deletions": [', headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status == 400 and "not JSON" in (await response.json())["error"]
+    assert getattr(client.publisher, "deletions", []) == []
+
+
+class RefusingPublisher(MemoryPublisher):
+    async def publish_deletions(self, deletions) -> None:
+        from streams.sources.producer import PublishError
+
+        raise PublishError("fake: Kafka did not acknowledge")
+
+
+async def test_deletions_kafka_does_not_acknowledge_are_503_with_retry_after():
+    app = create_app(TOKEN, RefusingPublisher(), max_batch=5, max_body_bytes=4096)
+    async with TestClient(TestServer(app)) as c:
+        response = await c.post("/deletions", json={"deletions": [{"id": "crm:1"}]}, headers=AUTH)
+        assert response.status == 503 and response.headers["Retry-After"] == "5"
+        assert "send the same body again" in (await response.json())["error"]
+
+
+def test_deletion_validation_is_a_pure_function():
+    deletions, errors = validate_deletions({"deletions": [{"id": "crm:1", "reason": "account deleted"}]})
+    assert errors == [] and [(d.id, d.reason) for d in deletions] == [("crm:1", "account deleted")]

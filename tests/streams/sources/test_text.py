@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from streams.sources.text import SeenIds, html_to_text, keyword_pattern, parse_time, stable_id
+from streams.sources.text import SeenIds, html_to_text, keyword_pattern, normal_lang, parse_time, stable_id
 
 
 def test_html_to_text_drops_markup_keeps_paragraphs_and_decodes_entities():
@@ -75,3 +75,10 @@ def test_parse_time_refuses_what_cannot_be_trusted():
     tomorrow = datetime.now(timezone.utc) + timedelta(hours=20)
     assert parse_time(tomorrow.isoformat()) == tomorrow  # clocks a little ahead are still believed
     assert parse_time("Dec 2 10:00") is None  # no year: dateutil would make it this year's
+
+
+def test_normal_lang_keeps_the_primary_subtag_and_leaves_norwegian_ambiguous():
+    assert [normal_lang(v) for v in ("nb-NO", "en_US", " DA ", "sv-SE", "nob", "nno", "dan", "no", "no-NO", "nn")] == [
+        "nb", "en", "da", "sv", "nb", "nn", "da", "no", "no", "nn",
+    ]
+    assert [normal_lang(v) for v in ("", None, "x-default", "1", "english", 7, "zh-Hant-TW")] == [None, None, None, None, None, None, "zh"]

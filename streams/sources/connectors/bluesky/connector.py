@@ -15,7 +15,7 @@ import aiohttp
 
 from streams.schema import Deletion, Mention
 from streams.sources.base import Batch, SourceError, StreamingConnector, errors_total
-from streams.sources.connectors.bluesky.mapping import MalformedEvent, event_to_deletion, event_to_mention, subscribe_url
+from streams.sources.connectors.bluesky.mapping import MalformedEvent, account_gone, event_time, event_to_deletion, event_to_mention, mention_id, subscribe_url
 from streams.sources.http import SourceHttp
 from streams.sources.text import SeenIds, keyword_pattern
 
@@ -149,6 +149,25 @@ class BlueskyConnector(StreamingConnector):
         seen.add(key)
         return mention
 
+    def account_deletions(self, event: Mapping[str, Any], seen: SeenIds) -> list[Deletion]:
+        """An account deleted (or taken down): a ``Deletion`` of each of its posts this connector published
+        and still remembers (the seen-set holds the last ``SEEN_MAX`` ids: older posts of the account are
+        not named, a limit documented in README), each once."""
+        gone = account_gone(event)
+        if gone is None:
+            return []
+        did, reason = gone
+        prefix = mention_id(did, "")
+        when = event_time(event.get("time_us")) or datetime.now(timezone.utc)
+        deletions: list[Deletion] = []
+        for item in seen:
+            if item.startswith(prefix) and "#" not in item and f"{item}#deleted" not in seen:
+                seen.add(f"{item}#deleted")
+                deletions.append(Deletion(id=item, source="bluesky", deleted_at=when, reason=reason))  # type: ignore[arg-type]
+        if deletions:
+            log.info("%s: account %s is %s: %d of its posts published here are deleted", self.source_id, did, reason, len(deletions))
+        return deletions
+
     async def poll(self, http: SourceHttp) -> AsyncIterator[Batch]:
         return
         yield  # pragma: no cover  (an async generator that yields nothing: Jetstream has no REST catch-up)
@@ -202,6 +221,7 @@ class BlueskyConnector(StreamingConnector):
 
     def _take(self, event: dict, window: _Window) -> None:
         window.fetched += 1
+        window.deletions.extend(self.account_deletions(event, window.seen))
         try:
             item = self.accept(event, window.seen)
         except MalformedEvent as exc:

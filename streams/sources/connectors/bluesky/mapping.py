@@ -21,7 +21,7 @@ from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from streams.schema import Author, Deletion, Mention
-from streams.sources.text import clip, normalize_whitespace, parse_time, stable_id
+from streams.sources.text import clip, normal_lang, normalize_whitespace, parse_time, stable_id
 
 POST = "app.bsky.feed.post"
 LINK_FEATURE = "app.bsky.richtext.facet#link"
@@ -254,7 +254,7 @@ def event_to_mention(event: Mapping[str, Any]) -> Mention | None:
         published_at=published,
         parent_id=parent,
         kind=kind,  # type: ignore[arg-type]
-        declared_lang=clip(str(record["langs"][0]), 35) if isinstance(record.get("langs"), list) and record["langs"] else None,
+        declared_lang=normal_lang(record["langs"][0]) if isinstance(record.get("langs"), list) and record["langs"] else None,
         edited_at=(event_time(time_us) or datetime.now(timezone.utc)) if operation == "update" else None,
         raw=raw,
     )
@@ -267,6 +267,28 @@ def event_to_deletion(event: Mapping[str, Any]) -> Deletion | None:
         return None
     _, did, rkey, _ = post
     return Deletion(id=mention_id(did, rkey), source="bluesky", deleted_at=event_time(event.get("time_us")) or datetime.now(timezone.utc), reason="deleted")
+
+
+#: ``account.status`` values of an inactive account whose posts are gone for good (atproto
+#: ``com.atproto.sync.subscribeRepos#account``), with the deletion reason. ``suspended`` and
+#: ``deactivated`` are reversible (the posts come back when the account does): not deletions.
+ACCOUNT_GONE = {"deleted": "account deleted", "takendown": "removed"}
+
+
+def account_gone(event: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(did, deletion reason) when the event says an account was deleted or taken down, else None.
+    Shape: ``{"did", "time_us", "kind": "account", "account": {"active": false, "did", "seq", "time",
+    "status": "deleted"}}``."""
+    if not isinstance(event, Mapping) or event.get("kind") != "account":
+        return None
+    account = event.get("account")
+    if not isinstance(account, Mapping) or account.get("active") is not False:
+        return None
+    reason = ACCOUNT_GONE.get(str(account.get("status") or ""))
+    did = account.get("did") or event.get("did")
+    if reason is None or not isinstance(did, str) or not did.startswith("did:"):
+        return None
+    return did, reason
 
 
 def subscribe_url(base: str, cursor: int | None, collections: tuple[str, ...] = (POST,)) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 
 from streams.schema import Author, Engagement, Mention
-from streams.sources.text import clip, html_to_text, parse_time, stable_id
+from streams.sources.text import clip, html_to_text, normal_lang, parse_time, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def status_to_mention(status: Mapping[str, Any], *, instance: str, parent_uri: s
         published_at=published,
         parent_id=parent,
         kind=kind,  # type: ignore[arg-type]
-        declared_lang=clip(str(status["language"]), 35) if status.get("language") else None,
+        declared_lang=normal_lang(status.get("language")),
         engagement=Engagement(
             likes=_count(status.get("favourites_count")),
             shares=_count(status.get("reblogs_count")),

@@ -22,11 +22,14 @@ Deletions and edits: every page a poll reads is looked at whole, items read befo
 re-reads the newest page(s) down to the checkpoint). An item gone since (``body``/``selftext``
 ``[deleted]``/``[removed]``, author ``[deleted]``, ``removed_by_category``) becomes a ``Deletion`` of its
 mention id (reason ``deleted`` or ``removed``, reported once) and is never published as a mention; an item
-whose ``edited`` (epoch seconds) is newer than last seen is published again with ``edited_at``.
+whose ``edited`` (epoch seconds) is newer than last seen is published again with ``edited_at``. Items
+older than the pages a poll reads: after each complete pass, up to ``recheck`` (100) published items are
+looked up again, in turn (``recheck_after`` in the checkpoint), with one ``GET /api/info.json?id=t3_…,t1_…``
+request, and examined the same way; a failed look-up is logged and tried again on the next poll.
 """
 
 from streams.sources.connectors.reddit.conf import REDDIT_EXAMPLE, RedditConf, reddit_command, reddit_connectors
-from streams.sources.connectors.reddit.connector import SEEN_MAX, RedditAuth, RedditConnector
+from streams.sources.connectors.reddit.connector import RECHECK_MAX, SEEN_MAX, RedditAuth, RedditConnector
 from streams.sources.connectors.reddit.mapping import (
     WEB,
     MalformedThing,
@@ -40,6 +43,6 @@ from streams.sources.connectors.reddit.mapping import (
 )
 
 __all__ = [
-    "REDDIT_EXAMPLE", "SEEN_MAX", "WEB", "MalformedThing", "RedditAuth", "RedditConf", "RedditConnector", "edited_at", "fullname",
+    "RECHECK_MAX", "REDDIT_EXAMPLE", "SEEN_MAX", "WEB", "MalformedThing", "RedditAuth", "RedditConf", "RedditConnector", "edited_at", "fullname",
     "gone_reason", "id_number", "listing_children", "reddit_command", "reddit_connectors", "thing_deletion", "thing_to_mention",
 ]

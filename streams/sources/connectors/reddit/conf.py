@@ -26,6 +26,9 @@ class RedditConf(ConnectorConf):
     max_pages: int = Field(10, ge=1, le=100, description="Pages per poll (a longer pass continues on the next poll)")
     backfill_pages: int = Field(1, ge=1, le=100, description="Pages read on the first run")
     rate_per_s: float = Field(0.5, gt=0, le=10, description="Requests per second (Reddit: 100 a minute with OAuth, far fewer without)")
+    recheck: int = Field(
+        100, ge=0, le=100, description="Published items looked up again each poll (/api/info.json, one request) for deletions and edits; 0 = off"
+    )
 
     @field_validator("client_id_env", "client_secret_env")
     @classmethod
@@ -73,6 +76,7 @@ def reddit_connectors(entries: list[RedditConf], *, where: str = "connectors.red
             limiter=limiter,
             auth=auth,
             user_agent=entry.user_agent,
+            recheck=entry.recheck,
         )
         for sub in entry.subreddits:
             out.append(RedditConnector(subreddit=sub, listing="new", **common))

@@ -15,6 +15,8 @@ from streams.sources.text import SeenIds
 log = logging.getLogger(__name__)
 
 SEEN_MAX = 3000
+#: ``/api/info.json`` answers at most 100 ids a request
+RECHECK_MAX = 100
 
 
 # --- OAuth (app-only) ----------------------------------------------------------------------------------
@@ -104,6 +106,7 @@ class RedditConnector(Connector):
         limiter: TokenBucket | None = None,
         auth: RedditAuth | None = None,
         user_agent: str | None = None,
+        recheck: int = RECHECK_MAX,
     ) -> None:
         self.user_agent = user_agent
         self.base = base_url.rstrip("/")
@@ -127,12 +130,16 @@ class RedditConnector(Connector):
         self.backfill_pages = max(1, backfill_pages)
         self.limiter = limiter or TokenBucket(0.5, burst=2)
         self.auth = auth
+        self.recheck = max(0, min(RECHECK_MAX, recheck))
 
     async def _listing(self, http: SourceHttp, after: str | None) -> tuple[list[dict], str | None]:
         params = dict(self.params)
         if after:
             params["after"] = after
-        url = f"{self.base}{self.path}"
+        return await self._get_listing(http, f"{self.base}{self.path}", params)
+
+    async def _get_listing(self, http: SourceHttp, url: str, params: dict[str, Any]) -> tuple[list[dict], str | None]:
+        """GET one listing (with the OAuth token, fetched again once on a 401): (children, after)."""
         for attempt in (1, 2):
             headers = {"Accept": "application/json"}
             if self.user_agent:
@@ -215,7 +222,36 @@ class RedditConnector(Connector):
             note = f"page {scan['pages']}" + (" (caught up)" if complete else "")
             yield Batch(mentions, state, len(children), note, deletions=deletions)
             if complete:
+                if self.recheck:
+                    async for batch in self._recheck(http, state, memory):
+                        yield batch
                 return
             if pages_this_poll >= self.max_pages:
                 log.info("%s: %d pages read this poll; the pass continues on the next poll", self.source_id, pages_this_poll)
                 return
+
+    # -- deletions and edits of items older than the pages a poll reads ------------------------------------
+
+    def _recheck_ids(self, memory: _Memory, after: str | None) -> list[str]:
+        """The next ``recheck`` published ids after ``after`` (oldest first, wrapping round), not yet gone."""
+        ids = list(memory.seen)  # the gone ones too: ``after`` may have gone since
+        start = ids.index(after) + 1 if after in ids else 0
+        ring = [i for i in ids[start:] + ids[:start] if i not in memory.gone]
+        return ring[: self.recheck]
+
+    async def _recheck(self, http: SourceHttp, state: dict[str, Any], memory: _Memory) -> AsyncIterator[Batch]:
+        """After a complete pass: one ``/api/info.json?id=…`` look-up of up to ``recheck`` published items,
+        in turn, so an item deleted, removed or edited after it fell off the listing's first pages is still
+        seen (a deletion, or the edit). A failed look-up is logged and left for the next poll."""
+        ids = self._recheck_ids(memory, state.get("recheck_after"))
+        if not ids:
+            return
+        names = [i.removeprefix("reddit:") for i in ids]
+        try:
+            children, _ = await self._get_listing(http, f"{self.base}/api/info.json", {"id": ",".join(names), "raw_json": 1})
+        except SourceError as exc:
+            log.warning("%s: the look-up of %d published items failed (%s); tried again next poll", self.source_id, len(ids), exc.problem)
+            return
+        mentions, deletions = self._examine(children, state.get("hwm"), memory)
+        state = {**state, **memory.to_state(), "recheck_after": ids[-1]}
+        yield Batch(mentions, state, len(children), f"re-checked {len(ids)} published items", deletions=deletions)

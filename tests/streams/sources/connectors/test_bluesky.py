@@ -14,9 +14,10 @@ import pytest
 
 from streams.schema import Deletion
 from streams.sources.base import Checkpoints, RetryPolicy, SourceError
-from streams.sources.connectors.bluesky import BlueskyConnector, MalformedEvent, event_to_deletion, event_to_mention, expand_links, subscribe_url
+from streams.sources.connectors.bluesky import BlueskyConnector, MalformedEvent, account_gone, event_to_deletion, event_to_mention, expand_links, mention_id, subscribe_url
 from streams.sources.http import SourceHttp
 from streams.sources.runner import Runner
+from streams.sources.text import SeenIds
 from tests.streams.sources.fakes import FakeJetstream, MemoryPublisher, free_port, jetstream_other, jetstream_post
 
 DID = "did:plc:eygmaihciaxprqvxpfvl6flk"
@@ -342,3 +343,37 @@ async def test_a_checkpoint_older_than_the_replay_window_is_logged_as_a_gap_and_
     assert recent.start_cursor(None) is None
     unbounded = _connector(jetstream, clock=lambda: now, max_replay_s=None)  # a self-hosted instance that keeps more
     assert unbounded.start_cursor(T0) == T0 - 5_000_000
+
+
+# --- account deletions -----------------------------------------------------------------------------------------
+
+
+def _account(did: str, active: bool, status: str | None = None, time_us: int = T0) -> dict:
+    account = {"active": active, "did": did, "seq": 7, "time": "2024-11-20T10:00:00.000Z"}
+    if status is not None:
+        account["status"] = status
+    return {"did": did, "time_us": time_us, "kind": "account", "account": account}
+
+
+def test_account_gone_reads_deleted_and_taken_down_accounts_only():
+    assert account_gone(_account(DID, False, "deleted")) == (DID, "account deleted")
+    assert account_gone(_account(DID, False, "takendown")) == (DID, "removed")
+    for event in (_account(DID, False, "deactivated"), _account(DID, False, "suspended"), _account(DID, True), _account(DID, False),
+                  _account("not-a-did", False, "deleted"), jetstream_other(DID, T0, "identity"), jetstream_post(DID, "x", "LEGO", T0)):
+        assert account_gone(event) is None
+
+
+def test_an_account_deletion_names_only_the_posts_still_remembered():
+    connector = BlueskyConnector(["lego"])
+    seen = SeenIds(maxlen=3)
+    other = "did:plc:othero7yqz4bq3dzx2pmrwl"
+    for rkey, text, did in (("old1", "LEGO 1", DID), ("old2", "LEGO 2", DID), ("o", "LEGO 3", other), ("new", "LEGO 4", DID)):
+        assert connector.accept(jetstream_post(did, rkey, text, T0), seen) is not None
+    deletions = connector.account_deletions(_account(DID, False, "deleted", T0 + 5), seen)
+    # old1 fell out of the bounded memory (SEEN_MAX, here 3): it is not named
+    assert [(d.id, d.reason) for d in deletions] == [(mention_id(DID, "old2"), "account deleted"), (mention_id(DID, "new"), "account deleted")]
+    assert all(d.deleted_at == datetime.fromtimestamp((T0 + 5) / 1e6, tz=timezone.utc) for d in deletions)
+    assert connector.account_deletions(_account(DID, False, "deleted", T0 + 6), seen) == []  # once
+    delete = jetstream_other(DID, T0 + 7, "delete")
+    delete["commit"]["rkey"] = "new"
+    assert connector.accept(delete, seen) is None  # and the post's own delete commit afterwards: not a second deletion

@@ -1,4 +1,4 @@
-"""RSS/Atom and WordPress comment feeds against a local WordPress-like site."""
+"""RSS/Atom and WordPress comment feeds against a local WordPress-like site; edits of items read before."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from streams.sources.base import Checkpoints, RetryPolicy, SourceError, TokenBucket
+from streams.sources.base import Checkpoints, RetryPolicy, SourceError, TokenBucket, drain
 from streams.sources.http import SourceHttp
-from streams.sources.connectors.rss import RssConnector, check_feed, entry_to_mention, parse_feed_bytes
+from streams.sources.connectors.rss import SEEN_MAX, FeedMemory, RssConnector, check_feed, entry_to_mention, is_edit, parse_feed_bytes
 from streams.sources.runner import Runner
-from streams.sources.text import SeenIds
-from tests.streams.sources.fakes import FakeBlog, MemoryPublisher, RecordingSleep, free_port
+from tests.streams.sources.fakes import FakeBlog, FakeServer, MemoryPublisher, RecordingSleep, free_port
 
 CET = timezone(timedelta(hours=1))
 
@@ -271,7 +270,7 @@ ATOM_BLOG = b"""<?xml version="1.0" encoding="utf-8"?>
 def test_r2_the_atom_feed_author_applies_to_entries_without_their_own():
     parsed = parse_feed_bytes(ATOM_BLOG, url="https://anna.example.dk/atom.xml")
     # as a poll maps the page: the second entry names its own authors, which win
-    mentions, _ = RssConnector("https://anna.example.dk/atom.xml")._page(parsed, SeenIds(), [], datetime.now(timezone.utc))
+    mentions, _, _ = RssConnector("https://anna.example.dk/atom.xml")._page(parsed, FeedMemory({}), [], datetime.now(timezone.utc))
     assert [m.author.handle if m.author else None for m in mentions] == ["Anna Berg", "Bo Lund"]
     assert mentions[0].author.profile_url == "https://anna.example.dk/om"
 
@@ -359,7 +358,7 @@ SENTINEL_DATE = b"""<?xml version="1.0" encoding="utf-8"?>
 def test_r6_an_out_of_range_date_does_not_stop_the_feed():
     parsed = parse_feed_bytes(SENTINEL_DATE, url="https://kalender.example.dk/atom")
     fetched_at = datetime(2024, 12, 2, 12, 0, tzinfo=timezone.utc)
-    mentions, count = RssConnector("https://kalender.example.dk/atom")._page(parsed, SeenIds(), [], fetched_at)
+    mentions, count, _ = RssConnector("https://kalender.example.dk/atom")._page(parsed, FeedMemory({}), [], fetched_at)
     assert count == 3 and len(mentions) == 3
     sentinel, ordinal, offer = mentions
     assert sentinel.published_at == fetched_at and "untrusted date (updated '9999-12-31T23:59:59-05:00')" in sentinel.raw["date_problem"]
@@ -382,3 +381,187 @@ FEED_DATES = [
 def test_feed_dates_are_feedparsers_instants(pub_date, instant):
     mention = _first(OG_ITEM.replace(b"Mon, 02 Dec 2024 10:00:00 +01:00", pub_date.encode()))
     assert mention.published_at == instant and "date_problem" not in mention.raw
+
+
+def test_an_item_without_author_after_one_with_a_comment_feed_is_read():
+    # the comment feed's URL once replaced the feed element the authors are inherited from: the item without
+    # an author after it raised AttributeError ('str' object has no attribute 'get') and failed the poll
+    body = b"""<?xml version="1.0"?><rss version="2.0" xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>x</title><link>https://b.example/</link><description>d</description>
+<item><title>a</title><guid>https://b.example/?p=1</guid><dc:creator>Ida</dc:creator><description>Nordlys en</description>
+<wfw:commentRss>https://b.example/1/feed/</wfw:commentRss></item>
+<item><title>b</title><guid>https://b.example/?p=2</guid><description>Nordlys to</description></item>
+</channel></rss>"""
+    parsed = parse_feed_bytes(body, url="https://b.example/feed/")
+    connector = RssConnector("https://b.example/feed/")
+    comment_feeds: list[dict] = []
+    mentions, count, _ = connector._page(parsed, FeedMemory({}), comment_feeds, datetime.now(timezone.utc))
+    assert count == 2 and [m.author.handle if m.author else None for m in mentions] == ["Ida", None]
+    assert comment_feeds == [{"url": "https://b.example/1/feed/", "post_id": mentions[0].id}]
+
+
+# --- edits: an item read again that changed is published again (issue 15) --------------------------------
+
+
+def _atom(*entries: str) -> str:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="da"><title>Energibloggen</title><id>tag:energi.example.dk,2020:feed</id>
+<updated>2024-11-22T08:30:00+01:00</updated><author><name>Lise Dahl</name></author>{''.join(entries)}</feed>"""
+
+
+def _entry(slug: str, text: str, updated: str, published: str | None = None, title: str = "Nordlys Energi") -> str:
+    own = f"<published>{published}</published>" if published else ""
+    return f"""<entry><title>{title}</title><link href="https://energi.example.dk/{slug}/"/><id>tag:energi.example.dk,2024:{slug}</id>
+  {own}<updated>{updated}</updated><content type="html">&lt;p&gt;{text}&lt;/p&gt;</content></entry>"""
+
+
+class AtomSite(FakeServer):
+    """One Atom feed whose body the test rewrites between polls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = _atom()
+        self.app.router.add_get("/atom.xml", self.feed)
+
+    async def feed(self, request):
+        from aiohttp import web
+
+        return web.Response(text=self.body, content_type="application/atom+xml")
+
+
+@pytest.fixture
+async def atom_site():
+    site = AtomSite()
+    await site.start()
+    yield site
+    await site.close()
+
+
+async def _read(site: AtomSite, state: dict) -> tuple[list, dict]:
+    """One poll of the feed from the checkpoint ``state`` (a fresh connector, as after a restart)."""
+    connector = RssConnector(f"{site.url}/atom.xml", limiter=fast())
+    connector.restore(state)
+    async with SourceHttp(sleep=RecordingSleep()) as http:
+        mentions = await connector.poll_once(http)
+    return mentions, connector.state
+
+
+async def test_an_atom_entry_with_a_later_updated_is_published_again_as_an_edit(atom_site):
+    atom_site.body = _atom(
+        _entry("vinter", "Nordlys Energi hæver prisen.", "2024-11-21T10:00:00+01:00", published="2024-11-21T10:00:00+01:00"),
+        _entry("kort", "Nordlys Energi: kort nyt.", "2024-11-21T11:00:00+01:00"),  # no <published>: its time is <updated>
+    )
+    first, state = await _read(atom_site, {})
+    assert [m.edited_at for m in first] == [None, None]
+    atom_site.body = _atom(
+        _entry("vinter", "Nordlys Energi sænker prisen igen.", "2024-11-22T08:30:00+01:00", published="2024-11-21T10:00:00+01:00"),
+        _entry("kort", "Nordlys Energi: kort nyt, rettet.", "2024-11-22T09:00:00+01:00"),
+    )
+    edits, state = await _read(atom_site, state)
+    assert [m.id for m in edits] == [m.id for m in first]
+    assert [m.text for m in edits] == ["Nordlys Energi sænker prisen igen.", "Nordlys Energi: kort nyt, rettet."]
+    assert [m.edited_at.isoformat() for m in edits] == ["2024-11-22T08:30:00+01:00", "2024-11-22T09:00:00+01:00"]
+    # the publication time the mention was first counted at, also for the entry whose only date moved
+    assert [m.published_at for m in edits] == [m.published_at for m in first]
+    assert edits[1].published_at.isoformat() == "2024-11-21T11:00:00+01:00"
+    again, state = await _read(atom_site, state)
+    assert again == []  # the same version twice is no edit
+
+
+async def test_an_atom_entry_whose_updated_did_not_move_on_is_no_edit(atom_site):
+    atom_site.body = _atom(_entry("vinter", "Nordlys Energi hæver prisen.", "2024-11-21T10:00:00+01:00"))
+    _, state = await _read(atom_site, {})
+    # the feed's own word: the same <updated> (a re-rendered page), or an older one (a restored backup)
+    for updated, text in (("2024-11-21T10:00:00+01:00", "Nordlys Energi hæver prisen (gengivet)."), ("2024-11-20T10:00:00+01:00", "Gammel tekst om Nordlys.")):
+        atom_site.body = _atom(_entry("vinter", text, updated))
+        mentions, state = await _read(atom_site, state)
+        assert mentions == [], updated
+
+
+async def test_an_entry_gone_from_the_feed_is_no_deletion_and_its_return_no_repeat(atom_site):
+    kept = _entry("vinter", "Nordlys Energi hæver prisen.", "2024-11-21T10:00:00+01:00")
+    gone = _entry("sommer", "Nordlys Energi om sommerpriser.", "2024-11-21T11:00:00+01:00")
+    atom_site.body = _atom(gone, kept)
+    first, state = await _read(atom_site, {})
+    assert len(first) == 2
+    atom_site.body = _atom(kept)  # it scrolled out of the feed (or was taken down: a feed cannot say which)
+    connector = RssConnector(f"{atom_site.url}/atom.xml", limiter=fast())
+    connector.restore(state)
+    async with SourceHttp(sleep=RecordingSleep()) as http:
+        batches = await drain(connector.poll(http))
+    assert [b.deletions for b in batches] == [[]] and [b.mentions for b in batches] == [[]]
+    atom_site.body = _atom(gone, kept)
+    mentions, _ = await _read(atom_site, connector.state)
+    assert mentions == []
+
+
+async def test_a_wordpress_post_or_comment_whose_text_changed_is_an_edit_at_the_fetch_time(blog, tmp_path):
+    _fill(blog, 2)
+    runner, publisher, http, _ = _setup(blog, tmp_path)
+    await runner.run_once()
+    first = {m.id: m for m in publisher.mentions}
+    post = next(p for p in blog.posts if p.comments)
+    post.html = "<p>Om Nordlys Energi, del 0 &amp; mere. <em>Rettet:</em> prisen falder i januar.</p>"
+    author, _, when = post.comments[0]
+    post.comments[0] = (author, "<p>Enig i del 0! Tilføjet: også i januar.</p>", when)
+    blog.add_comment(post, "Ole", "<p>Ny kommentar</p>", hours=3)  # the comment feed's ETag changes with its count
+    before = datetime.now(timezone.utc)
+    await runner.run_once()
+    after = datetime.now(timezone.utc)
+    later = publisher.mentions[len(first):]
+    edits = [m for m in later if m.id in first]
+    assert sorted((m.kind, m.text) for m in edits) == [
+        ("comment", "Enig i del 0! Tilføjet: også i januar."),
+        ("post", "Om Nordlys Energi, del 0 & mere. Rettet: prisen falder i januar."),
+    ]
+    for edit in edits:  # no <updated> in WordPress RSS: edited when it was seen changed
+        assert before <= edit.edited_at <= after and edit.published_at == first[edit.id].published_at and edit.parent_id == first[edit.id].parent_id
+    assert [m.text for m in later if m.id not in first] == ["Ny kommentar"]
+    # markup that changed around the same words is no edit; nothing changed, nothing again
+    post.html = "<div>Om Nordlys Energi, del 0 &amp; mere. Rettet: prisen falder i januar.</div>"
+    blog.version += 1
+    count = len(publisher.mentions)
+    await runner.run_once()
+    await runner.run_once()
+    await http.aclose()
+    assert len(publisher.mentions) == count
+
+
+async def test_a_checkpoint_from_before_versions_were_kept_republishes_nothing_then_follows_edits(blog, tmp_path):
+    _fill(blog, 2)
+    connector = RssConnector(f"{blog.url}/feed/", limiter=fast(), comments=False)
+    async with SourceHttp(sleep=RecordingSleep()) as http:
+        await connector.poll_once(http)
+        old = {k: v for k, v in connector.state.items() if k not in ("versions", "etag", "last_modified")}
+        connector.restore(old)  # an older checkpoint: the seen ids only
+        assert await connector.poll_once(http) == []
+        blog.posts[0].html = "<p>Om Nordlys Energi, del 0: opdateret</p>"
+        blog.version += 1
+        (edit,) = await connector.poll_once(http)
+    assert edit.text == "Om Nordlys Energi, del 0: opdateret" and edit.edited_at is not None
+
+
+def test_versions_are_bounded_like_the_seen_ids_and_a_feed_repeating_a_guid_is_read_once():
+    memory = FeedMemory({})
+    for i in range(SEEN_MAX + 3):
+        memory.remember(f"rss:{i}", f"h:{i:016x}", None)
+    assert len(memory.versions) == SEEN_MAX and "rss:0" not in memory.versions and f"rss:{SEEN_MAX + 2}" in memory.versions
+    twice = _atom(_entry("a", "Nordlys en", "2024-11-21T10:00:00+01:00"), _entry("a", "Nordlys to", "2024-11-21T11:00:00+01:00"))
+    parsed = parse_feed_bytes(twice.encode(), url="https://energi.example.dk/atom.xml")
+    mentions, count, new = RssConnector("https://energi.example.dk/atom.xml")._page(parsed, FeedMemory({}), [], datetime.now(timezone.utc))
+    assert (count, new, [m.text for m in mentions]) == (2, 1, ["Nordlys en"])
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "edit"),
+    [
+        ("u:2024-11-21T09:00:00+00:00", "u:2024-11-22T07:30:00+00:00", True),
+        ("u:2024-11-21T09:00:00+00:00", "u:2024-11-21T09:00:00+00:00", False),
+        ("u:2024-11-21T09:00:00.500000+00:00", "u:2024-11-21T09:00:01+00:00", True),  # not a string comparison
+        ("h:0123456789abcdef", "h:fedcba9876543210", True),
+        ("h:0123456789abcdef", "h:0123456789abcdef", False),
+        ("h:0123456789abcdef", "u:2024-11-22T07:30:00+00:00", False),  # the feed began to give <updated>
+    ],
+)
+def test_is_edit(before, now, edit):
+    assert is_edit(before, now) is edit
