@@ -221,7 +221,8 @@ class Deletion(BaseModel):
     id: str = Field(min_length=1, description="The deleted mention's id (``Mention.id``)")
     source: str = Field(min_length=1)
     deleted_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
-    reason: Literal["deleted", "removed"] = "deleted"
+    #: "account deleted": the author's whole account is gone (Bluesky ``account`` events), not one post
+    reason: Literal["deleted", "removed", "account deleted"] = "deleted"
 
     @field_validator("deleted_at")
     @classmethod
@@ -238,7 +239,12 @@ Stage = Literal["decode", "validate", "enrich", "index"]
 
 
 class DeadLetter(BaseModel):
-    """A record the worker could not process, with the reason, and the original bytes kept intact."""
+    """A record the worker could not process, with the reason, and the original bytes kept intact.
+
+    ``topic``/``partition``/``offset`` are the coordinates of the *raw* record it stands for (for a
+    document Elasticsearch refused, the raw record the mention came from). A crash between writing a
+    dead letter and acknowledging its batch writes it again on the replay: :meth:`source_key`, the
+    Kafka key of the dead-letter record, is the same for both, so repeats are recognisable."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
     stage: Stage
@@ -258,6 +264,13 @@ class DeadLetter(BaseModel):
 
     def original(self) -> bytes:
         return base64.b64decode(self.original_b64)
+
+    def source_key(self) -> str | None:
+        """``topic/partition/offset`` of the raw record (Kafka topic names cannot hold ``/``); without
+        coordinates (a record not read from Kafka), the record's key or the mention id."""
+        if self.topic is not None and self.partition is not None and self.offset is not None:
+            return f"{self.topic}/{self.partition}/{self.offset}"
+        return self.key or self.mention_id
 
     def to_json_bytes(self) -> bytes:
         return self.model_dump_json().encode("utf-8")

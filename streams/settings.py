@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         "indexes the one before and takes the next (1 = one batch at a time)",
     )
     worker_web_port: int = Field(6066, description="Port of the worker's web/metrics endpoint")
+    worker_web_host: str = Field(
+        "127.0.0.1",
+        description="Address the worker's web/metrics endpoint listens on; it has no authentication, so another "
+        "address is warned about at start (put it behind a proxy or firewall)",
+    )
     worker_read_committed: bool = Field(
         True, description="Read source topics with isolation level read_committed: records of aborted transactions are never processed"
     )
@@ -81,9 +86,15 @@ class Settings(BaseSettings):
     worker_data_dir: Path = Field(Path(".lytter/worker"), description="Faust table state directory")
 
     # --- Elasticsearch ------------------------------------------------------------------------
-    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL")
+    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL; several nodes separated by commas")
     es_username: str | None = Field(None, description="Elasticsearch user (security on)")
     es_password: SecretStr | None = Field(None, description="Elasticsearch password (security on)")
+    es_superuser_password: SecretStr | None = Field(
+        None,
+        description="Password `lytter services up --security` gives the `elastic` superuser when Lytter logs in as "
+        "another user (role `lytter`, deploy/elasticsearch/roles.yml); for administration only, Lytter never uses it "
+        "(unset: `elastic` cannot log in)",
+    )
     es_index_prefix: str = Field("lytter-mentions", description="Prefix of mention indices; the write alias is this name")
     es_alerts_index: str = Field("lytter-alerts", description="Index of alerts")
     es_shards: int = Field(1, description="Primary shards per mention index")

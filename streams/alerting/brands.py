@@ -180,6 +180,20 @@ class BrandAlerting:
                 actions.append(action)
         return actions
 
+    def windows_detail(self, brand: str) -> dict[str, Any] | None:
+        """Every open window of a brand with its counts and the ids it counted, and the mentions counted
+        in none (``late``): what an audit or a crash test compares with the indexed mentions."""
+        stored = self.states.get(brand)
+        if not stored:
+            return None
+        state = BrandWindows.load(stored, self.config())
+        windows = {
+            repr(start): {"volume": w.volume, "negative": w.negative, "neutral": w.neutral, "positive": w.positive,
+                          "seen": sorted(state.seen.get(start, ()))}
+            for start, w in sorted(state.windows.items())
+        }
+        return {"brand": brand, "windows": windows, "late": state.late, "watermark": state.watermark}
+
     def window_summary(self, brand: str) -> dict[str, Any] | None:
         """The newest open window and the baseline of a brand (for status views)."""
         stored = self.states.get(brand)

@@ -84,7 +84,9 @@ def up(
     service: Service | None = typer.Argument(None, help="Start only this one (default: both)."),
     timeout: float = typer.Option(180.0, help="Seconds to wait for the services to become healthy."),
     security: bool = typer.Option(
-        False, help="Elasticsearch with security on: user `elastic`, password from LYTTER_ES_PASSWORD."
+        False,
+        help="Elasticsearch with security on: Lytter logs in as LYTTER_ES_USERNAME (e.g. lytter: made with the role "
+        "of deploy/elasticsearch/roles.yml; `elastic` gets LYTTER_ES_SUPERUSER_PASSWORD) with LYTTER_ES_PASSWORD.",
     ),
 ) -> None:
     """Start the local Kafka and Elasticsearch (fetching them first if needed) and wait until healthy.

@@ -65,6 +65,26 @@ def _worker(settings: Settings) -> dict[str, Any]:
     return {"ok": not status.get("watch_error"), "detail": detail}
 
 
+def _dead_letters(settings: Settings) -> dict[str, Any]:
+    """Dead letters on their topic, distinct/total: a letter written again after a crash (same source
+    record, same key) counts once in ``distinct``. Informational: dead letters are data, not a fault."""
+    from kafka.errors import KafkaError
+
+    from streams.ops.kafka_admin import dead_letter_counts
+
+    try:
+        distinct, total = dead_letter_counts(settings)
+    except KafkaError as exc:
+        return {"ok": True, "detail": f"{settings.topic_deadletter}: unknown ({type(exc).__name__}: {exc})", "distinct": None, "total": None}
+    shown = "?" if distinct is None else str(distinct)
+    detail = f"{shown}/{total} distinct/total on {settings.topic_deadletter}"
+    if distinct is None and total:
+        detail += " (too many records to count distinct source records)"
+    elif distinct is not None and distinct < total:
+        detail += f" ({total - distinct} written again after a crash)"
+    return {"ok": True, "detail": detail, "distinct": distinct, "total": total}
+
+
 def _inbox(settings: Settings) -> dict[str, Any]:
     """The reply queue per brand (who waits for an answer): informational, never "down" by itself."""
     from streams.inbox.queue import inbox_summary
@@ -76,4 +96,10 @@ def _inbox(settings: Settings) -> dict[str, Any]:
 
 
 def collect_status(settings: Settings) -> dict[str, dict[str, Any]]:
-    return {"kafka": _kafka(settings), "elasticsearch": _elasticsearch(settings), "worker": _worker(settings), "inbox": _inbox(settings)}
+    return {
+        "kafka": _kafka(settings),
+        "elasticsearch": _elasticsearch(settings),
+        "worker": _worker(settings),
+        "dead letters": _dead_letters(settings),
+        "inbox": _inbox(settings),
+    }

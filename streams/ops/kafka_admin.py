@@ -133,3 +133,40 @@ def next_record_offset(settings: Settings, topic: str, partition: int, offset: i
         return None
     finally:
         consumer.close()
+
+
+#: ``lytter status`` reads the dead-letter keys only up to this many records: dead letters are rare,
+#: and a topic grown past this says enough by its total (the distinct count is then not given).
+DEAD_LETTER_SCAN_LIMIT = 200_000
+
+
+def dead_letter_counts(settings: Settings, limit: int = DEAD_LETTER_SCAN_LIMIT, timeout: float = 30.0) -> tuple[int | None, int]:
+    """(distinct, total) records on the dead-letter topic. Distinct counts distinct keys (the raw
+    record's ``topic/partition/offset``, see ``streams.sinks.kafka.KafkaDeadLetters``): a letter written
+    twice because a crash came between it and its batch's acknowledgement counts once. ``distinct`` is
+    None when the topic holds more than ``limit`` records (or could not be read to its end in ``timeout``)."""
+    from kafka import TopicPartition
+
+    topic = settings.topic_deadletter
+    consumer = _offsets_consumer(settings, "lytter-status-deadletters", max_partition_fetch_bytes=8 * 1024 * 1024)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            return 0, 0
+        start, end = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+        total = sum(end[tp] - start[tp] for tp in tps)
+        if total > limit:
+            return None, total
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        keys: set[bytes | None] = set()
+        waiting = {tp for tp in tps if end[tp] > start[tp]}
+        deadline = time.monotonic() + timeout
+        while waiting and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
+                keys.update(record.key for record in records)
+            # the position, not the last record: it moves past offsets that hold none (transaction markers)
+            waiting = {tp for tp in waiting if consumer.position(tp) < end[tp]}
+        return (None if waiting else len(keys)), total
+    finally:
+        consumer.close()

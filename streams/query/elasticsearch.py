@@ -54,7 +54,7 @@ DEFAULT_FIELDS: dict[str, list[str]] = {
     "title": ["title"],
     "text": ["text"],
     "url": ["url"],
-    # As streams/sinks/elasticsearch.py maps them: handle is a keyword, display_name text + .keyword.
+    # As streams/sinks/elasticsearch/mapping.py maps them: handle is a keyword, display_name text + .keyword.
     "author": ["author.handle", "author.display_name.keyword"],
     "source": ["source"],
     "lang": ["lang"],

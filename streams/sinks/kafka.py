@@ -13,7 +13,7 @@ from typing import Any, Protocol, Sequence
 from models.influence import author_key
 from streams.schema import DeadLetter, EnrichedMention
 
-__all__ = ["KafkaDeadLetters", "KafkaEnriched", "KeyedSink", "KeyedTopicSink"]
+__all__ = ["KafkaDeadLetters", "KafkaEnriched", "KeyedSink", "KeyedTopicSink", "dead_letter_key"]
 
 
 class KeyedSink(Protocol):
@@ -35,13 +35,21 @@ class KeyedTopicSink:
 
 
 class KafkaDeadLetters:
-    """Dead letters to the dead-letter topic, keyed like the record they replace."""
+    """Dead letters to the dead-letter topic, keyed by the coordinates of the raw record they stand for
+    (``DeadLetter.source_key``), not by its own key (which the letter's body keeps): a letter written
+    again after a crash has the same key, so readers count distinct ones (``lytter status``)."""
 
     def __init__(self, topic: Any) -> None:
         self.sink = KeyedTopicSink(topic)
 
     async def send(self, letters: Sequence[tuple[bytes | None, DeadLetter]]) -> None:
-        await self.sink.send([(key, letter.to_json_bytes()) for key, letter in letters])
+        await self.sink.send([(dead_letter_key(letter, key), letter.to_json_bytes()) for key, letter in letters])
+
+
+def dead_letter_key(letter: DeadLetter, record_key: bytes | None = None) -> bytes | None:
+    """The Kafka key of a dead letter: its source coordinates, else the key of the record it replaces."""
+    key = letter.source_key()
+    return key.encode("utf-8") if key is not None else record_key
 
 
 class KafkaEnriched:

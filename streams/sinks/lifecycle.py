@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from elasticsearch import Elasticsearch
+from elasticsearch import exceptions as es_exceptions
 
 from streams.settings import Settings
 
@@ -18,7 +19,9 @@ def rollover(settings: Settings, client: Elasticsearch, *, max_age: str | None =
     """Roll the write alias over to a new index when any condition holds (the new index gets the template).
 
     Run it on a schedule (cron, a Kubernetes CronJob): ``lytter es rollover --max-age 7d --max-docs 50000000``.
-    Note: a mention replayed after a rollover is written to the new index: idempotence holds per index.
+    A mention replayed after a rollover still updates its document in the old index: the indexer looks ids
+    up over the alias before writing (streams/sinks/elasticsearch/indexer.py). That lookup is a search, so
+    the old index is refreshed here: what was written to it just before the rollover is found at once.
     """
     conditions: dict[str, Any] = {}
     if max_age:
@@ -30,6 +33,13 @@ def rollover(settings: Settings, client: Elasticsearch, *, max_age: str | None =
     if not conditions:
         raise ValueError("give at least one rollover condition: max_age, max_docs or max_primary_shard_size")
     response = client.indices.rollover(alias=settings.es_index_prefix, conditions=conditions, dry_run=dry_run)
+    if response["rolled_over"]:
+        try:
+            client.indices.refresh(index=response["old_index"])
+        except es_exceptions.AuthorizationException:
+            log.warning("could not refresh %s after the rollover (the user lacks the `maintenance` privilege on it): a "
+                        "mention written there in the last second and replayed now could be written twice",
+                        response["old_index"])
     return {"rolled_over": response["rolled_over"], "old_index": response["old_index"], "new_index": response["new_index"],
             "conditions": response.get("conditions", {})}
 

@@ -18,6 +18,7 @@ import sys
 import faust
 
 from streams.settings import Settings
+from streams.sources.base import is_loopback
 from streams.worker import metrics
 from streams.worker.clock import WallClockJobs
 from streams.worker.consume import BusyTopics, consume, consume_in_flight
@@ -42,6 +43,9 @@ def faust_broker(settings: Settings) -> list[str]:
 
 
 def faust_app(settings: Settings) -> faust.App:
+    if not is_loopback(settings.worker_web_host):
+        log.warning("the worker's web endpoint (status pages, /metrics) listens on %s:%d without authentication "
+                    "(LYTTER_WORKER_WEB_HOST): keep it behind a firewall or proxy", settings.worker_web_host, settings.worker_web_port)
     return faust.App(
         settings.app_id,
         broker=faust_broker(settings),
@@ -50,7 +54,9 @@ def faust_app(settings: Settings) -> faust.App:
         store="memory://",
         datadir=str(settings.worker_data_dir),
         web_enabled=True,
-        web_host="127.0.0.1",
+        # web_bind is what Faust listens on (its default is every interface); web_host only names the URL
+        web_host=settings.worker_web_host,
+        web_bind=settings.worker_web_host,
         web_port=settings.worker_web_port,
         consumer_auto_offset_reset="earliest",
         topic_partitions=settings.topic_partitions,

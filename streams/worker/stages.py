@@ -100,8 +100,10 @@ class WorkerStages:
             "watch_error": self.watch_file.last_error,
         }
 
-    def brand_windows(self) -> dict:
-        return {brand: self.alerting.window_summary(brand) for brand, _ in self.alerting.states.items()}
+    def brand_windows(self, every_window: bool = False) -> dict:
+        """Per brand: the newest window and the baseline, or with ``every_window`` each open window in full."""
+        view = self.alerting.windows_detail if every_window else self.alerting.window_summary
+        return {brand: view(brand) for brand, _ in self.alerting.states.items()}
 
     async def close(self, log) -> None:
         for closable in self.closables:  # Elasticsearch clients hold aiohttp sessions: close them before the loop goes

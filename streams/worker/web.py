@@ -9,11 +9,12 @@ from streams.worker import metrics
 __all__ = ["register_pages"]
 
 
-def register_pages(app: Any, *, brands_view: Callable[[], dict], authors: Any, status: Callable[[], dict]) -> None:
+def register_pages(app: Any, *, brands_view: Callable[[bool], dict], authors: Any, status: Callable[[], dict]) -> None:
     @app.page("/lytter/brands/")
     async def brands_page(web, request):
-        """Open window and baseline per brand (what the alert rules see now)."""
-        return web.json(brands_view())
+        """Open window and baseline per brand (what the alert rules see now); ?windows=all: every open
+        window with the ids it counted."""
+        return web.json(brands_view(request.query.get("windows") == "all"))
 
     @app.page("/lytter/authors/")
     async def authors_page(web, request):

@@ -234,7 +234,11 @@ def test_lytter_variables_exist(compose, services):
     assert {"LYTTER_KAFKA_BOOTSTRAP", "LYTTER_ES_URL", "LYTTER_ES_USERNAME", "LYTTER_ES_PASSWORD", "LYTTER_WATCH_FILE", "LYTTER_WEBHOOK_URL"} <= used
 
 
-@pytest.mark.parametrize("variables", [{}, {"ES_SECURITY": "true", "ELASTIC_PASSWORD": "pw", "LYTTER_WEBHOOK_URL": "https://hooks.example/x"}], ids=["defaults", "configured"])
+@pytest.mark.parametrize(
+    "variables",
+    [{}, {"ES_SECURITY": "true", "ELASTIC_PASSWORD": "su-pw", "LYTTER_ES_PASSWORD": "pw", "LYTTER_WEBHOOK_URL": "https://hooks.example/x"}],
+    ids=["defaults", "configured"],
+)
 def test_each_lytter_service_environment_parses_as_settings(compose, monkeypatch, variables):
     image_env = dockerfile_env()
     for name, service in lytter_services(interpolate(compose["services"], variables)).items():
@@ -247,6 +251,8 @@ def test_each_lytter_service_environment_parses_as_settings(compose, monkeypatch
         assert urlsplit(settings.es_url).hostname == "elasticsearch", name
         assert str(settings.watch_file).startswith("/etc/lytter/watch/"), name
         assert str(settings.model_path) == "/opt/lytter/model", name
+        assert settings.es_username == "lytter", name  # the least-privilege user, never the superuser
+        assert settings.es_superuser_password is None, name
         if variables:
             assert settings.es_password.get_secret_value() == "pw"
             assert settings.webhook_url.get_secret_value() == "https://hooks.example/x"
@@ -510,3 +516,103 @@ def test_healthcheck_exit_codes():
         closed = s.getsockname()[1]
     assert module.main([f"http://127.0.0.1:{closed}/"]) == 1
     assert module.main([]) == 2
+
+
+# ------------------------------------------------------------------------------------------------
+# Elasticsearch security: Lytter's role and user, the superuser only for the one-time setup
+# ------------------------------------------------------------------------------------------------
+
+SECURE = {"ES_SECURITY": "true", "ELASTIC_PASSWORD": "su-pw-0815", "KIBANA_PASSWORD": "ki-pw-4711", "LYTTER_ES_PASSWORD": "ly-pw-1234"}
+
+
+def test_elasticsearch_mounts_lytters_role_file(services):
+    from streams.ops.services.config import ROLES_FILE
+
+    mounts = [str(v).split(":") for v in services["elasticsearch"]["volumes"]]
+    roles = [m for m in mounts if m[1] == "/usr/share/elasticsearch/config/roles.yml"]
+    assert len(roles) == 1 and roles[0][2:] == ["ro"]
+    assert (REPO / roles[0][0]).resolve() == ROLES_FILE.resolve()  # the one definition the local node uses too
+    assert "lytter" in yaml.safe_load(ROLES_FILE.read_text(encoding="utf-8"))
+
+
+def test_lytter_services_never_get_the_superuser_password(compose):
+    configured = interpolate(compose["services"], SECURE)
+    for name, service in lytter_services(configured).items():
+        env = env_of(service)
+        assert env["LYTTER_ES_USERNAME"] == "lytter" and env["LYTTER_ES_PASSWORD"] == SECURE["LYTTER_ES_PASSWORD"], name
+        holding = sorted(key for key, value in env.items() if SECURE["ELASTIC_PASSWORD"] in value)
+        # the one exception: the one-time import of Kibana's saved objects logs in to Kibana as `elastic`
+        assert holding == (["LYTTER_KIBANA_PASSWORD"] if name == "kibana-setup" else []), name
+    assert env_of(configured["es-security"])["LYTTER_ES_PASSWORD"] == SECURE["LYTTER_ES_PASSWORD"]
+    assert configured["lytter-setup"]["depends_on"]["es-security"]["condition"] == "service_completed_successfully"
+
+
+class _FakeSecurityApi(http.server.BaseHTTPRequestHandler):
+    """Answers the three calls of es-security-setup.sh the way Elasticsearch's security API does; records them."""
+
+    calls: list[tuple[str, str, str, Any]] = []
+    role_loaded = True
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"null")
+        user = base64.b64decode(self.headers["Authorization"].split()[1]).decode()
+        type(self).calls.append((self.command, self.path, user, body))
+        if self.path == "/_security/user/_has_privileges":
+            answer = {"username": user.split(":")[0], "has_all_requested": type(self).role_loaded, "cluster": {"manage_index_templates": type(self).role_loaded}}
+        elif self.path == "/_security/user/lytter":
+            answer = {"created": True}
+        else:
+            answer = {}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _run_security_setup(env: dict[str, str], role_loaded: bool = True):
+    import shutil
+    import subprocess
+
+    assert shutil.which("bash") and shutil.which("curl"), "the setup script needs bash and curl (the Elasticsearch image has both)"
+    _FakeSecurityApi.calls, _FakeSecurityApi.role_loaded = [], role_loaded
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeSecurityApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        full_env = {"PATH": os.environ["PATH"], "ES_URL": url, "no_proxy": "*", **env}
+        proc = subprocess.run(["bash", str(REPO / "deploy" / "docker" / "es-security-setup.sh")], env=full_env, capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return proc, list(_FakeSecurityApi.calls)
+
+
+def test_security_setup_creates_the_lytter_user_as_the_superuser_once():
+    tricky = 'ly "quoted" \\ pw'
+    proc, calls = _run_security_setup({**SECURE, "LYTTER_ES_PASSWORD": tricky})
+    assert proc.returncode == 0, proc.stderr
+    assert [(method, path, user.split(":")[0]) for method, path, user, _ in calls] == [
+        ("POST", "/_security/user/kibana_system/_password", "elastic"),
+        ("POST", "/_security/user/lytter", "elastic"),
+        ("POST", "/_security/user/_has_privileges", "lytter"),  # checked as the user itself
+    ]
+    assert calls[0][3] == {"password": SECURE["KIBANA_PASSWORD"]}
+    assert calls[1][3]["password"] == tricky and calls[1][3]["roles"] == ["lytter"]
+    assert calls[2][2] == f"lytter:{tricky}"
+    assert SECURE["ELASTIC_PASSWORD"] not in proc.stdout + proc.stderr and tricky not in proc.stdout + proc.stderr
+
+
+def test_security_setup_fails_when_the_role_is_not_loaded():
+    proc, calls = _run_security_setup(SECURE, role_loaded=False)
+    assert proc.returncode == 1 and "roles.yml" in proc.stderr, proc.stderr
+    assert len(calls) == 3
+
+
+def test_security_setup_without_security_does_nothing():
+    proc, calls = _run_security_setup({"ES_SECURITY": "false"})
+    assert proc.returncode == 0 and calls == [] and "nothing to set up" in proc.stdout

@@ -39,6 +39,7 @@ def lytter(services, tmp_path) -> Settings:
             app_id=f"lytter-it-{suffix}",
             worker_web_port=free_port(),
             worker_data_dir=tmp_path / "worker",
+            # model off for speed; the fault tests use ``lytter_production`` (below)
             sentiment_enabled=False,
             worker_batch_seconds=0.2,
         )
@@ -52,6 +53,27 @@ def lytter(services, tmp_path) -> Settings:
         client.options(ignore_status=404).indices.delete_index_template(name=f"{settings.es_index_prefix}-template")
     finally:
         client.close()
+
+
+#: What production runs and ``lytter_production`` restores: the defaults of these settings (the model on,
+#: in its default precision, with the default batch size, batch wait and batches in flight).
+PRODUCTION_DEFAULTS = (
+    "sentiment_enabled", "model_precision", "model_threads", "model_lanes", "model_max_length",
+    "worker_batch_size", "worker_batch_seconds", "worker_batches_in_flight",
+)
+
+
+@pytest.fixture
+def lytter_production(lytter) -> Settings:
+    """``lytter`` in the production configuration: the sentiment model on, scored in the worker's
+    executor thread with the default batches in flight. Fails (never skips) when the model is not built."""
+    from streams.worker.enrich import sentiment_model_problem
+
+    settings = lytter.model_copy(update={name: Settings.model_fields[name].get_default(call_default_factory=True) for name in PRODUCTION_DEFAULTS})
+    problem = sentiment_model_problem(settings)
+    if problem:
+        pytest.fail(f"this test runs the production configuration, the sentiment model on, and cannot run without it: {problem}", pytrace=False)
+    return settings
 
 
 @pytest.fixture

@@ -36,3 +36,23 @@ def test_next_record_offset_reads_the_log(lytter):
     assert next_record_offset(lytter, lytter.topic_raw, 0, 0) == 0
     assert next_record_offset(lytter, lytter.topic_raw, 0, 2) == 2
     assert next_record_offset(lytter, lytter.topic_raw, 0, 3, timeout=2) is None  # nothing there yet
+
+
+def test_dead_letters_are_counted_distinct_by_key_and_in_total(lytter):
+    """What `lytter status` shows: a dead letter written again after a crash (same key) counts once."""
+    from kafka import KafkaProducer
+
+    from streams.ops.health import collect_status
+    from streams.ops.kafka_admin import dead_letter_counts, ensure_topics
+
+    ensure_topics(lytter, [lytter.topic_deadletter])
+    assert dead_letter_counts(lytter) == (0, 0)
+    producer = KafkaProducer(bootstrap_servers=lytter.kafka_bootstrap)
+    for offset in (5, 6, 5, 7, 6):  # two of them repeated
+        producer.send(lytter.topic_deadletter, key=f"{lytter.topic_raw}/0/{offset}".encode(), value=b"{}")
+    producer.flush()
+    producer.close()
+    assert dead_letter_counts(lytter) == (3, 5)
+    assert dead_letter_counts(lytter, limit=4) == (None, 5)  # too many to read: the total alone
+    row = collect_status(lytter)["dead letters"]
+    assert (row["distinct"], row["total"]) == (3, 5) and "3/5 distinct/total" in row["detail"], row

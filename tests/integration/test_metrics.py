@@ -26,15 +26,17 @@ def total(values: dict[str, float], name: str) -> float:
     return sum(v for k, v in values.items() if k == name or k.startswith(name + "{"))
 
 
-def test_metrics_count_what_the_worker_processed(lytter, worker_factory):
+def test_metrics_count_what_the_worker_processed(lytter_production, worker_factory):
+    lytter = lytter_production  # the model on, the default batches in flight
     mentions = list(generate_mentions(600, seed=21))
     with MentionProducer(lytter) as producer:
         for mention in mentions:
             producer.send_mention(mention)
         producer.send_raw(b"bad-1", b"{broken")
         producer.send_raw(b"bad-2", b'{"id": "x"}')
-    worker = worker_factory()
+    worker = worker_factory(lytter)
     wait_for(lambda: "worker ready" in worker.log_tail(400), 120, "worker ready", worker)
+    assert "worker ready: sentiment=on" in worker.log_tail(400)
     during = scrape(lytter)  # scraping while it works must not disturb it
     assert "lytter_worker_received_total" in during
     wait_for(lambda: indexed_count(lytter) + topic_count(lytter, lytter.topic_deadletter) >= 602, 120, "all processed", worker)

@@ -70,3 +70,20 @@ def test_dead_letter_keeps_original_bytes_exactly():
     again = DeadLetter.model_validate_json(letter.to_json_bytes())
     assert again.original() == original
     assert again.reason == "value is not valid UTF-8"
+
+
+def test_a_dead_letter_is_known_by_the_raw_record_it_stands_for():
+    letter = DeadLetter.for_bytes(b"{", stage="decode", reason="x", topic="mentions.raw", partition=2, offset=1234, key="blog:x")
+    assert letter.source_key() == "mentions.raw/2/1234"
+    # the same record dead-lettered again (a replay after a crash): another letter, the same source key
+    again = DeadLetter.for_bytes(b"{", stage="decode", reason="x", topic="mentions.raw", partition=2, offset=1234, key="blog:x")
+    assert again.failed_at >= letter.failed_at and again.source_key() == letter.source_key()
+    assert DeadLetter.model_validate_json(letter.to_json_bytes()).source_key() == "mentions.raw/2/1234"
+    # offset 0 and partition 0 are coordinates too
+    assert DeadLetter.for_bytes(b"", stage="decode", reason="x", topic="t", partition=0, offset=0).source_key() == "t/0/0"
+
+
+def test_a_dead_letter_without_coordinates_falls_back_to_the_record_key_then_the_mention_id():
+    assert DeadLetter.for_bytes(b"", stage="decode", reason="x", key="k", mention_id="m").source_key() == "k"
+    assert DeadLetter.for_bytes(b"", stage="index", reason="x", mention_id="m", topic="t").source_key() == "m"
+    assert DeadLetter.for_bytes(b"", stage="decode", reason="x").source_key() is None

@@ -32,3 +32,12 @@ def test_the_cli_prints_one_line_and_exits_1(monkeypatch):
     assert result.exit_code == 1
     assert "setting LYTTER_MODEL_LANES='-1'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_listener_binds_the_loopback_address_by_default():
+    """Each address Lytter listens on is a setting, loopback by default (a new listener gets a test here)."""
+    from streams.sources.base import is_loopback
+
+    hosts = {name: field.default for name, field in Settings.model_fields.items() if name.endswith("_host") and name != "smtp_host"}
+    assert set(hosts) >= {"push_host", "ingest_metrics_host", "web_host"}, hosts
+    assert all(is_loopback(value) for value in hosts.values()), hosts

@@ -80,30 +80,91 @@ class ElasticsearchNode:
             elif not target.exists():
                 shutil.copy2(source, target)
         (p.es_conf / "elasticsearch.yml").write_text(
-            cfg.elasticsearch_yml(port=s.es_port, data_dir=p.es_data, logs_dir=p.es_logs, security=self.security)
+            cfg.elasticsearch_yml(port=s.es_port, data_dir=p.es_data, logs_dir=p.es_logs, security=self.security,
+                                  extra=getattr(self, "es_node_settings", None))
         )
         env = cfg.es_environment(java_home=java.home, conf_dir=p.es_conf, heap=s.es_heap)
+        if self.security:
+            self._write_roles()
         if run_as:
             self._hand_over(run_as)
         if self.security:
             self._set_bootstrap_password(es_home, env, run_as)
+            self._set_file_user(es_home, env, run_as)
         command = cfg.es_server_command(es_home=es_home, env=env, run_as=run_as, runuser=_runuser())
         pid = _spawn_detached(command, cwd=p.es_dir, log_file=p.es_log)
         p.es_pid.write_text(f"{pid}\n")
 
-    def _bootstrap_password(self) -> str:
+    def _lytter_user(self) -> str | None:
+        """The least-privilege user Lytter logs in with, or None when that is the superuser `elastic` itself."""
+        user = self.settings.es_username
+        return None if user in (None, "", cfg.SUPERUSER) else user
+
+    def _bootstrap_password(self) -> str | None:
+        """The `elastic` password for the keystore: es_password when Lytter logs in as `elastic`; else the
+        optional es_superuser_password (None: `elastic` gets none and cannot log in). Checks es_password."""
         password = self.settings.es_password
         if password is None or len(password.get_secret_value()) < 6:
+            who = f"user {self._lytter_user()!r}" if self._lytter_user() else "`elastic` user"
             raise ServiceError(
-                "Elasticsearch with security on needs the `elastic` user's password (at least 6 characters): set the "
+                f"Elasticsearch with security on needs the {who}'s password (at least 6 characters): set the "
                 "setting es_password (environment variable LYTTER_ES_PASSWORD), or start without security."
             )
-        return password.get_secret_value()
+        if self._lytter_user() is None:
+            return password.get_secret_value()
+        cfg.check_file_realm_password(password.get_secret_value(), "es_password")
+        superuser = self.settings.es_superuser_password
+        if superuser is not None:
+            cfg.check_file_realm_password(superuser.get_secret_value(), "es_superuser_password")
+            return superuser.get_secret_value()
+        return None
+
+    def _write_roles(self) -> None:
+        """config/roles.yml: the repository's role for this node's index names (Elasticsearch reloads it)."""
+        try:
+            source = cfg.ROLES_FILE.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ServiceError(f"cannot read Lytter's Elasticsearch role {cfg.ROLES_FILE} ({exc.strerror}); restore it from git") from None
+        text = cfg.lytter_roles_yml(source, index_prefix=self.settings.es_index_prefix, alerts_index=self.settings.es_alerts_index)
+        target = self.paths.es_conf / "roles.yml"
+        staged = target.with_name(".roles.yml.tmp")
+        staged.write_text(text, encoding="utf-8")
+        staged.replace(target)  # whole: the node's file watcher must never read half a file
+
+    def _set_file_user(self, es_home: Path, env: dict[str, str], run_as: str | None) -> None:
+        """The Lytter user in the node's file realm with the role `lytter` (elasticsearch-users, the password on
+        its stdin). Skipped when the files already hold this user with this password (a salted hash remembers)."""
+        user = self._lytter_user()
+        if user is None:
+            return
+        password = self.settings.es_password.get_secret_value()  # type: ignore[union-attr]  (checked by _bootstrap_password)
+        users, users_roles = self.paths.es_conf / "users", self.paths.es_conf / "users_roles"
+        remembered = self.paths.es_dir / ".file-user.pbkdf2"
+        salt = f"{users}:{user}:{cfg.LYTTER_ROLE}".encode()
+        digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 100_000).hex()
+        listed = any(line.split(":", 1)[0] == user for line in _read_text(users).splitlines())
+        if listed and _read_text(remembered).strip() == digest:
+            return
+        kept_users, kept_roles = cfg.without_file_user(_read_text(users), _read_text(users_roles), user)
+        users.write_text(kept_users)
+        users_roles.write_text(kept_roles)
+        args = ["useradd", user, "-r", cfg.LYTTER_ROLE]
+        command = cfg.es_users_command(es_home=es_home, env=env, run_as=run_as, args=args, runuser=_runuser())
+        proc = subprocess.run(command, input=f"{password}\n{password}\n", capture_output=True, text=True, timeout=120, cwd=self.paths.es_dir)
+        if proc.returncode != 0:
+            raise ServiceError(
+                f"elasticsearch-users {' '.join(args)} failed (exit {proc.returncode}):\n"
+                f"{cfg.tail_lines(proc.stdout + proc.stderr, LOG_TAIL_ON_ERROR)}"
+            )
+        remembered.write_text(digest + "\n")
+        os.chmod(remembered, 0o600)
 
     def _set_bootstrap_password(self, es_home: Path, env: dict[str, str], run_as: str | None) -> None:
         """Put the `elastic` password into the keystore (which ``add -f`` creates if needed). A JVM run costs
         seconds, so it is skipped when the keystore already holds this password (a salted PBKDF2 hash remembers it)."""
         password = self._bootstrap_password()
+        if password is None:
+            return
         keystore = self.paths.es_conf / "elasticsearch.keystore"
         remembered = self.paths.es_dir / ".bootstrap-password.pbkdf2"
         digest = hashlib.pbkdf2_hmac("sha256", password.encode(), str(keystore).encode(), 100_000).hex()
@@ -209,7 +270,7 @@ class ElasticsearchNode:
                 body = json.load(response)
         except urllib.error.HTTPError as exc:
             if exc.code == 401:
-                return False, "answers, but needs credentials: set LYTTER_ES_USERNAME=elastic and LYTTER_ES_PASSWORD"
+                return False, "answers, but refuses these credentials: set LYTTER_ES_USERNAME (e.g. lytter) and LYTTER_ES_PASSWORD"
             try:
                 body = json.load(exc)
             except ValueError:

@@ -35,13 +35,18 @@ log = logging.getLogger(__name__)
 class LocalServices(KafkaNode, ElasticsearchNode):
     """The local Kafka and Elasticsearch of one ``services_dir``.
 
-    ``security=True`` starts Elasticsearch with security on: HTTP basic auth, user ``elastic``, password
-    ``settings.es_password`` (set through the keystore's ``bootstrap.password``).
+    ``security=True`` starts Elasticsearch with security on: HTTP basic auth and the role ``lytter``
+    (``deploy/elasticsearch/roles.yml``, as ``config/roles.yml``). With ``settings.es_username`` another than
+    ``elastic`` that user is made in the file realm with the role ``lytter`` and ``settings.es_password``, and
+    ``elastic`` gets ``settings.es_superuser_password`` if set; else Lytter logs in as ``elastic`` with
+    ``settings.es_password``. The ``elastic`` password is the keystore's ``bootstrap.password``.
     """
 
-    def __init__(self, settings: Settings | None = None, *, security: bool = False, es_user: str = ES_USER) -> None:
+    def __init__(self, settings: Settings | None = None, *, security: bool = False, es_user: str = ES_USER,
+                 es_node_settings: dict[str, str] | None = None) -> None:
         self.settings = settings or get_settings()
         self.security = security
+        self.es_node_settings = dict(es_node_settings or {})  # extra elasticsearch.yml lines (test nodes)
         self.es_user = es_user
         s = self.settings
         cache = Path(s.cache_dir).expanduser().absolute()

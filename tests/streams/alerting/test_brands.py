@@ -192,3 +192,17 @@ def test_windows_and_incidents_are_one_value_so_a_restore_never_splits_them():
     alerting.on_mention("Acme", info(1, T0, label="negative", score=-0.9, influence=95, text="Boykot Acme nu!"))
     (value,) = states.values()
     assert value["windows"] and value["incidents"]["incidents"]  # the counted mention and the incident it opened
+
+
+def test_windows_detail_lists_every_open_window_with_the_ids_it_counted():
+    alerting, _, _ = make()
+    assert alerting.windows_detail("Acme") is None
+    alerting.on_mention("Acme", info(1, M0 + 1, label="negative"))
+    alerting.on_mention("Acme", info(2, M0 + 61, label="positive"))
+    alerting.on_mention("Acme", info(3, M0 + 2, label="neutral"))  # late, but its window is still open
+    alerting.on_mention("Acme", info(3, M0 + 2, label="neutral"))  # a replay: counted once
+    detail = alerting.windows_detail("Acme")
+    assert detail["late"] == 0 and list(detail["windows"]) == [repr(M0), repr(M0 + 60)]
+    first, second = detail["windows"].values()
+    assert first == {"volume": 2, "negative": 1, "neutral": 1, "positive": 0, "seen": ["m1", "m3"]}
+    assert second == {"volume": 1, "negative": 0, "neutral": 0, "positive": 1, "seen": ["m2"]}

@@ -46,6 +46,9 @@ async def test_a_refused_document_is_dead_lettered_with_its_raw_origin_and_not_f
     key, letter = dead.sent[0]
     assert isinstance(letter, DeadLetter) and letter.stage == "index" and "mapper_parsing_exception" in letter.reason
     assert (letter.topic, letter.partition, letter.offset, letter.mention_id) == ("mentions.raw", 0, 41, "m1")
+    # keyed (streams/sinks/kafka.py) by the raw record, not by the enriched one this stage read: a replay
+    # of either topic after a crash writes a letter with the same key
+    assert letter.source_key() == "mentions.raw/0/41"
     assert json.loads(letter.original())["id"] == "m1"  # the mention itself, replayable into mentions.raw
     assert [json.loads(v)["id"] for _, v in by_brand.sent] == ["m0"]
     assert log.events == [("index", 2), ("dead", 1), ("by_brand", 1)]

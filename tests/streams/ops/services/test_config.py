@@ -228,3 +228,68 @@ def test_tail_lines():
     assert cfg.tail_lines(text, 3) == "line 97\nline 98\nline 99"
     assert cfg.tail_lines(text, 0) == ""
     assert cfg.tail_lines("one", 30) == "one"
+
+
+# --- Elasticsearch security: Lytter's role and its file-realm user ---------------------------------
+
+
+def test_the_roles_file_is_written_for_the_settings_defaults():
+    from streams.settings import Settings
+
+    role = yaml.safe_load(cfg.ROLES_FILE.read_text(encoding="utf-8"))[cfg.LYTTER_ROLE]
+    names = {name for group in role["indices"] for name in group["names"]}
+    defaults = Settings.model_fields
+    assert cfg.ROLE_DEFAULT_PREFIX == defaults["es_index_prefix"].default
+    assert cfg.ROLE_DEFAULT_ALERTS == defaults["es_alerts_index"].default
+    assert names == {cfg.ROLE_DEFAULT_PREFIX, f"{cfg.ROLE_DEFAULT_PREFIX}-*", cfg.ROLE_DEFAULT_ALERTS}
+    # least privilege: no cluster-wide administration, no index privilege on anything else
+    assert not {"all", "manage", "manage_security"} & set(role["cluster"])
+    assert not any({"all", "manage"} & set(group["privileges"]) for group in role["indices"])
+
+
+def test_roles_yml_renames_the_default_index_names_only():
+    source = cfg.ROLES_FILE.read_text(encoding="utf-8")
+    doc = yaml.safe_load(cfg.lytter_roles_yml(source, index_prefix="it-x-mentions", alerts_index="it-x-alerts"))
+    original = yaml.safe_load(source)[cfg.LYTTER_ROLE]
+    role = doc[cfg.LYTTER_ROLE]
+    assert [g["names"] for g in role["indices"]] == [["it-x-mentions", "it-x-mentions-*"], ["it-x-alerts"]]
+    assert [g["privileges"] for g in role["indices"]] == [g["privileges"] for g in original["indices"]]
+    assert role["cluster"] == original["cluster"]
+    kept = cfg.lytter_roles_yml("lytter:\n  indices:\n    - names: [other, lytter-alerts]\n      privileges: [read]\n",
+                                index_prefix="p", alerts_index="a")
+    assert yaml.safe_load(kept)["lytter"]["indices"][0]["names"] == ["other", "a"]
+
+
+def test_roles_yml_without_the_role_names_the_file():
+    with pytest.raises(ServiceError, match="roles.yml.*'lytter'"):
+        cfg.lytter_roles_yml("someone_else:\n  cluster: [monitor]\n", index_prefix="p", alerts_index="a")
+
+
+def test_without_file_user_drops_only_that_user():
+    users = "lytter:$2a$10$abc\nops:$2a$10$def\n"
+    users_roles = "lytter:lytter\nsuperuser:ops,lytter\nviewer:ops\n"
+    kept_users, kept_roles = cfg.without_file_user(users, users_roles, "lytter")
+    assert kept_users == "ops:$2a$10$def\n"
+    assert kept_roles == "superuser:ops\nviewer:ops\n"
+    assert cfg.without_file_user("", "", "lytter") == ("", "")
+
+
+@pytest.mark.parametrize("password", ["short", "two\nlines", "a\rb-long"])
+def test_file_realm_password_rules(password):
+    with pytest.raises(ServiceError, match="LYTTER_ES_PASSWORD"):
+        cfg.check_file_realm_password(password, "es_password")
+
+
+def test_users_command_keeps_the_password_off_the_command_line(tmp_path):
+    command = cfg.es_users_command(es_home=tmp_path, env={"ES_PATH_CONF": "/c"}, run_as="lytter-es", args=["useradd", "lytter", "-r", "lytter"])
+    assert command[:4] == ["runuser", "-u", "lytter-es", "--"]
+    assert command[-5:] == [str(tmp_path / "bin" / "elasticsearch-users"), "useradd", "lytter", "-r", "lytter"]
+    assert "-p" not in command and "ES_PATH_CONF=/c" in command
+
+
+def test_elasticsearch_yml_extra_node_settings(tmp_path):
+    # a test node with a tiny write pool (tests/integration/test_es_refusals.py)
+    extra = {"thread_pool.write.size": "1", "thread_pool.write.queue_size": "1"}
+    doc = yaml.safe_load(cfg.elasticsearch_yml(port=9200, data_dir=tmp_path, logs_dir=tmp_path, security=False, extra=extra))
+    assert doc["thread_pool.write.size"] == 1 and doc["thread_pool.write.queue_size"] == 1
+    assert doc["http.port"] == 9200
