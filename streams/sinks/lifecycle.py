@@ -32,16 +32,21 @@ def rollover(settings: Settings, client: Elasticsearch, *, max_age: str | None =
         conditions["max_primary_shard_size"] = max_primary_shard_size
     if not conditions:
         raise ValueError("give at least one rollover condition: max_age, max_docs or max_primary_shard_size")
+    # max_docs counts searchable documents: refresh first, so what was just written counts
+    _refresh(client, settings.es_index_prefix)
     response = client.indices.rollover(alias=settings.es_index_prefix, conditions=conditions, dry_run=dry_run)
     if response["rolled_over"]:
-        try:
-            client.indices.refresh(index=response["old_index"])
-        except es_exceptions.AuthorizationException:
-            log.warning("could not refresh %s after the rollover (the user lacks the `maintenance` privilege on it): a "
-                        "mention written there in the last second and replayed now could be written twice",
-                        response["old_index"])
+        _refresh(client, response["old_index"])
     return {"rolled_over": response["rolled_over"], "old_index": response["old_index"], "new_index": response["new_index"],
             "conditions": response.get("conditions", {})}
+
+
+def _refresh(client: Elasticsearch, index: str) -> None:
+    try:
+        client.indices.refresh(index=index)
+    except es_exceptions.AuthorizationException:
+        log.warning("could not refresh %s around the rollover (the user lacks the `maintenance` privilege on it): a "
+                    "mention written there in the last second and replayed now could be written twice", index)
 
 
 def _age_days(value: str) -> float:

@@ -275,11 +275,16 @@ def packed(mentions, seconds_apart: float, start: datetime | None = None) -> lis
     return [m.model_copy(update={"published_at": start + timedelta(seconds=i * seconds_apart)}) for i, m in enumerate(mentions)]
 
 
-def check_brand_windows(settings: Settings) -> tuple[int, int]:
+def check_brand_windows(settings: Settings, label_tolerance: int = 0) -> tuple[int, int]:
     """Every window of every brand in the worker's ``brands`` table (``/lytter/brands/?windows=all``)
     counts exactly the mentions indexed for that brand in its minute: the same ids, volume and brand
     sentiment labels; none counted late, none in a window closed already. The brands are those of the
-    table and those of the indexed mentions. Returns (brands, windows) checked."""
+    table and those of the indexed mentions. Returns (brands, windows) checked.
+
+    ``label_tolerance``: with the model on, a batch replayed after a kill is scored again in another batch
+    composition, and int8/bf16 padding can flip a borderline label; the window keeps the label it counted
+    first, the document gets the new one. Up to that many relabelled mentions per window are allowed; ids
+    and volume stay exact."""
     import httpx
 
     from streams.alerting.windows import window_start
@@ -314,7 +319,9 @@ def check_brand_windows(settings: Settings) -> tuple[int, int]:
                     next((b["label"] for b in h["_source"].get("brand_sentiment", []) if b["brand"] == brand), None) for h in docs
                 )
                 got = (window["volume"], window["negative"], window["neutral"], window["positive"])
-                assert got == (len(docs), labels["negative"], labels["neutral"], labels["positive"]), (brand, start, got, labels)
+                assert got[0] == len(docs), (brand, start, got, labels)
+                relabelled = sum(abs(g - labels[k]) for g, k in zip(got[1:], ("negative", "neutral", "positive"))) // 2
+                assert relabelled <= label_tolerance, (brand, start, got, labels)
                 checked += 1
     finally:
         client.close()

@@ -98,7 +98,7 @@ def test_killing_a_broker_mid_replay_loses_nothing_and_nobody_restarts(lytter_pr
     assert indexed_count(settings, {"exists": {"field": "sentiment"}}) == MENTIONS, "the model did not score every mention"
     check_broken_dead_lettered(settings, broken, distinct_dead_letters(settings))
     wait_for(lambda: drained(settings, settings.topic_by_brand), 180, "the brand windows caught up", worker)
-    brands, windows = check_brand_windows(settings)
+    brands, windows = check_brand_windows(settings, label_tolerance=2)  # model on: see the helper
     assert brands == 10 and windows >= brands * 4, (brands, windows)
     # recovered without a restart: the same worker process, still running
     assert worker.alive() and worker.pid == worker_pid

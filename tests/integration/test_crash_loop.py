@@ -148,7 +148,7 @@ def test_ten_kills_during_a_20k_replay_with_broken_records_lose_and_duplicate_no
     expected_authors = Counter(author_key(m) for m in mentions if m.author is not None)
     assert {key: state["mentions"] for key, state in authors.items()} == dict(expected_authors)
     # every brand window (all still open: the replay is packed into fewer minutes than the lateness)
-    brands, windows = check_brand_windows(settings)
+    brands, windows = check_brand_windows(settings, label_tolerance=2)  # model on: see the helper
     assert brands == len(_BRANDS) and windows >= len(_BRANDS) * 8, (brands, windows)
     assert indexed_count(settings, {"bool": {"must_not": {"exists": {"field": "brands"}}}}) >= NO_BRAND
     # alerts: one crisis-keyword incident per brand whose mentions carry a keyword; every incident

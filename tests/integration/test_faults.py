@@ -72,6 +72,6 @@ def test_worker_rides_out_an_elasticsearch_outage_and_catches_up(services, lytte
     assert indexed_count(settings, {"exists": {"field": "sentiment"}}) == len(everything), "the model did not score every mention"
     check_broken_dead_lettered(settings, broken, distinct_dead_letters(settings))
     wait_for(lambda: drained(settings, settings.topic_by_brand), 180, "the brand windows caught up", worker)
-    brands, windows = check_brand_windows(settings)
+    brands, windows = check_brand_windows(settings, label_tolerance=2)  # model on: see the helper
     assert brands == 10 and windows >= brands * 7, (brands, windows)
     print(f"Elasticsearch outage ({OUTAGE_SECONDS}s): {figures}, {windows} windows of {brands} brands checked, {time.monotonic() - started:.0f}s")

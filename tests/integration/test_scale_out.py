@@ -294,7 +294,15 @@ def on_cluster(lytter, es_cluster):
     client = sync_client(settings)
     try:
         client.indices.put_settings(index=f"{settings.es_index_prefix}-*", settings={"index.routing.allocation.exclude._name": "node-1"})
-        client.cluster.health(index=f"{settings.es_index_prefix}-*", wait_for_status="green", wait_for_no_relocating_shards=True, timeout="60s")
+        # the exclusion moves copies off node 1 in the background: wait until none is left there
+        deadline = time.monotonic() + 240
+        while True:
+            client.cluster.health(index=f"{settings.es_index_prefix}-*", wait_for_status="green", wait_for_no_relocating_shards=True, timeout="30s")
+            placed = es_cluster.shard_nodes(f"{settings.es_index_prefix}-000001")
+            if "node-1" not in placed["primary"] + placed["replica"] and len(placed["primary"]) == len(placed["replica"]) == 1:
+                break
+            assert time.monotonic() < deadline, f"shards still on node-1 after 240 s: {placed}"
+            time.sleep(2)
         yield settings
     finally:
         client.indices.delete(index=f"{settings.es_index_prefix}-*", ignore_unavailable=True, allow_no_indices=True)
