@@ -143,7 +143,8 @@ def test_ten_kills_during_a_20k_replay_with_broken_records_lose_and_duplicate_no
     # each broken record under its own raw coordinates, with the reason for its kind
     check_broken_dead_lettered(settings, broken, distinct_dead_letters(settings))
     # `lytter status` counts them the same way
-    assert (status["distinct"], status["total"]) == (BROKEN, figures["dead_letters_total"]), status
+    # (status was read before the accounting: repeats written by a replay in between raise only the later total)
+    assert status["distinct"] == BROKEN and BROKEN <= status["total"] <= figures["dead_letters_total"], (status, figures)
     # the author table counted each mention once, whatever was replayed after each kill
     expected_authors = Counter(author_key(m) for m in mentions if m.author is not None)
     assert {key: state["mentions"] for key, state in authors.items()} == dict(expected_authors)
