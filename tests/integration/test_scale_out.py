@@ -24,7 +24,6 @@ import json
 import os
 import random
 import re
-import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -40,7 +39,7 @@ from streams.ops.services.es_cluster import LocalElasticsearchCluster
 from streams.sinks.elasticsearch import setup_indices, sync_client
 from streams.sources.replay.generate import _BRANDS, generate_mentions
 from tests.integration.conftest import free_port
-from tests.integration.helpers import alert_docs, dead_letters, drained, indexed_count, opened_on_webhook, start_or_fail, wait_for
+from tests.integration.helpers import Publisher, alert_docs, dead_letters, drained, indexed_count, opened_on_webhook, start_or_fail, wait_for
 from tests.integration.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -76,33 +75,6 @@ def replay(count: int, seed: int, invalid_share: float = 0.05) -> tuple[list, li
         if rng.random() < invalid_share:
             records.append((f"bad:{i}".encode(), invalid_record(i, rng)))
     return mentions, records
-
-
-class RawPublisher(threading.Thread):
-    """Publishes (key, value) records at a steady rate through the ingest producer, from a thread."""
-
-    def __init__(self, settings, records: list[tuple[bytes, bytes]], rate: float) -> None:
-        super().__init__(daemon=True)
-        self.settings, self.records, self.rate = settings, records, rate
-        self.sent = 0
-        self.report = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        from streams.sources.producer import MentionProducer
-
-        try:
-            start = time.monotonic()
-            with MentionProducer(self.settings) as producer:
-                for i, (key, value) in enumerate(self.records):
-                    delay = start + i / self.rate - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                    producer.send_raw(key, value)
-                    self.sent = i + 1
-            self.report = producer.report
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            self.error = exc
 
 
 def table_from_changelog(settings, table: str) -> dict[str, object]:
@@ -195,7 +167,7 @@ def test_workers_join_and_one_is_killed_in_one_group_lose_and_repeat_nothing(gro
         a, b = worker_factory(members[0], **env), worker_factory(members[1], **env)
         for w in (a, b):
             wait_for(lambda: "worker ready" in w.log_tail(400), 120, "two workers ready", w)
-        publisher = RawPublisher(settings, records, rate=70.0)  # ~60 s of publishing
+        publisher = Publisher(settings, records, rate=70.0)  # ~60 s of publishing
         publisher.start()
         wait_for(lambda: indexed_count(settings) >= 400, 120, "the two workers indexing", a)
         c = worker_factory(members[2], **env)  # a third joins: a rebalance over three members
@@ -320,7 +292,7 @@ def test_a_data_node_killed_mid_replay_loses_nothing_and_the_worker_rides_throug
     worker = worker_factory(settings)
     wait_for(lambda: "worker ready" in worker.log_tail(400), 120, "worker ready", worker)
     worker_pid = worker.pid
-    publisher = RawPublisher(settings, records, rate=120.0)  # ~45 s of publishing
+    publisher = Publisher(settings, records, rate=120.0)  # ~45 s of publishing
     publisher.start()
     wait_for(lambda: indexed_count(settings) >= 1_000, 120, "a fifth of the replay indexed", worker)
     victim = es_cluster.node_named(placed["primary"][0])

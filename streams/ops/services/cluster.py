@@ -25,7 +25,7 @@ from streams.ops.services.common import LOG_TAIL_ON_ERROR, Progress, _noop, _rea
 from streams.ops.services.errors import ServiceError
 from streams.ops.services.kafka import launch_kafka_node, quiet_kafka_logs
 from streams.ops.services.local import LocalServices
-from streams.ops.services.process import _group_alive, _group_members, _port_free, _signal_group
+from streams.ops.services.process import _group_alive, _group_members, _signal_group, require_ports_free
 from streams.settings import Settings
 
 
@@ -86,12 +86,8 @@ class LocalKafkaCluster:
         say = progress or _noop
         to_start = [n for n in self.nodes if not self.alive(n.node_id)]
         for n in to_start:
-            for port, what in ((n.port, "broker"), (n.controller_port, "controller")):
-                if not _port_free(port):
-                    raise ServiceError(
-                        f"port {port} ({what} of cluster node {n.node_id}) is in use by another process: "
-                        "choose another base port or stop that process"
-                    )
+            require_ports_free([(n.port, f"broker of cluster node {n.node_id}"), (n.controller_port, f"controller of cluster node {n.node_id}")],
+                               "choose another base port or stop that process")
         if to_start:
             self.services.fetch(say)
         for n in to_start:

@@ -29,7 +29,7 @@ from streams.ops.services.common import LOG_TAIL_ON_ERROR, Progress, _noop, _rea
 from streams.ops.services.elasticsearch import _runuser
 from streams.ops.services.errors import ServiceError
 from streams.ops.services.local import LocalServices
-from streams.ops.services.process import _group_members, _port_free, _signal_group, _spawn_detached
+from streams.ops.services.process import _group_members, _signal_group, require_ports_free, _spawn_detached
 from streams.settings import Settings
 
 
@@ -144,12 +144,9 @@ class LocalElasticsearchCluster:
         say = progress or _noop
         to_start = [n for n in self.nodes if not self.alive(n.node_id)]
         for n in to_start:
-            for port, what in ((n.http_port, "HTTP"), (n.transport_port, "transport")):
-                if not _port_free(port):
-                    raise ServiceError(
-                        f"port {port} ({what} of Elasticsearch cluster node {n.node_id}) is in use by another process: "
-                        "choose other base ports or stop that process"
-                    )
+            require_ports_free([(n.http_port, f"HTTP of Elasticsearch cluster node {n.node_id}"),
+                                (n.transport_port, f"transport of Elasticsearch cluster node {n.node_id}")],
+                               "choose other base ports or stop that process")
         if to_start:
             self.nodes[0].services.fetch(say)
         for n in to_start:

@@ -111,6 +111,13 @@ def _signal_group(pgid: int, sig: int) -> None:
         pass
 
 
+def require_ports_free(ports: list[tuple[int, str]], fix: str) -> None:
+    """Raise ServiceError naming the first of ``(port, what it is for)`` another process already uses."""
+    for port, what in ports:
+        if not _port_free(port):
+            raise ServiceError(f"port {port} ({what}) is in use by another process: {fix}")
+
+
 def _port_free(port: int) -> bool:
     """Whether a server could listen on 127.0.0.1:port now (nothing listens there, nothing answers)."""
     if _accepts(port):
